@@ -1,0 +1,33 @@
+//! Replays the seed corpora of the `proof` and `tile` fuzz targets (`fuzz/corpus/<target>/`)
+//! through the very code those targets run, so that `cargo test` exercises them without
+//! libFuzzer.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../../../fuzz/fuzz_targets/proof_harness.rs"]
+mod proof_harness;
+#[path = "../../../fuzz/fuzz_targets/tile_harness.rs"]
+mod tile_harness;
+
+fn replay(target: &str, run: fn(&[u8])) {
+    let dir = format!("{}/../../fuzz/corpus/{target}", env!("CARGO_MANIFEST_DIR"));
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let data = std::fs::read(&path).unwrap();
+            run(&data);
+            count += 1;
+        }
+    }
+    assert!(count > 0, "no seed inputs in {dir}");
+}
+
+#[test]
+fn proof_corpus() {
+    replay("proof", proof_harness::run);
+}
+
+#[test]
+fn tile_corpus() {
+    replay("tile", tile_harness::run);
+}
