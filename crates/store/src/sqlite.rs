@@ -1,0 +1,142 @@
+//! [`SqliteState`]: the sequencer's state in one SQLite file.
+//!
+//! WAL journal with `synchronous = FULL`, so a committed transaction is on disk when
+//! `COMMIT` returns. The compare-and-swap runs inside one `BEGIN IMMEDIATE` transaction,
+//! which takes SQLite's write lock first: two processes committing from the same size are
+//! serialised and the second sees the first's head.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use statement::Digest;
+
+use crate::{Head, StateStore, StoreError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS head (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    size INTEGER NOT NULL,
+    root BLOB NOT NULL,
+    checkpoint BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS statements (
+    id BLOB PRIMARY KEY,
+    idx INTEGER NOT NULL UNIQUE
+) WITHOUT ROWID;
+";
+
+/// Sequencer state in SQLite.
+#[derive(Debug)]
+pub struct SqliteState {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteState {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteState, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteState {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A poisoned lock only means another thread panicked mid-call; SQLite's own
+        // transaction rolled back, so the connection is still consistent.
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn read_head(conn: &Connection) -> Result<Option<Head>, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT size, root, checkpoint FROM head WHERE one = 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((size, root, checkpoint)) = row else {
+        return Ok(None);
+    };
+    let size =
+        u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("negative size {size}")))?;
+    let root = tlog::Hash::from_slice(&root)
+        .ok_or_else(|| StoreError::Corrupt("root is not 32 bytes".into()))?;
+    Ok(Some(Head {
+        size,
+        root,
+        checkpoint,
+    }))
+}
+
+fn sql_index(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n)
+        .map_err(|_| StoreError::Corrupt(format!("index {n} exceeds SQLite's integers")))
+}
+
+impl StateStore for SqliteState {
+    fn head(&self) -> Result<Option<Head>, StoreError> {
+        read_head(&self.lock())
+    }
+
+    fn commit(
+        &self,
+        expected_size: u64,
+        head: &Head,
+        ids: &[(Digest, u64)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = read_head(&tx)?.map_or(0, |h| h.size);
+        if found != expected_size || head.size <= expected_size {
+            return Err(StoreError::Conflict {
+                expected: expected_size,
+                found,
+            });
+        }
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO statements (id, idx) VALUES (?1, ?2)")?;
+            for (id, index) in ids {
+                insert.execute(params![id.0.as_bytes().as_slice(), sql_index(*index)?])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO head (one, size, root, checkpoint) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT (one) DO UPDATE SET size = ?1, root = ?2, checkpoint = ?3",
+            params![
+                sql_index(head.size)?,
+                head.root.as_bytes().as_slice(),
+                head.checkpoint
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn index_of(&self, id: &Digest) -> Result<Option<u64>, StoreError> {
+        let conn = self.lock();
+        let idx: Option<i64> = conn
+            .prepare_cached("SELECT idx FROM statements WHERE id = ?1")?
+            .query_row([id.0.as_bytes().as_slice()], |r| r.get(0))
+            .optional()?;
+        idx.map(|i| {
+            u64::try_from(i).map_err(|_| StoreError::Corrupt(format!("negative index {i}")))
+        })
+        .transpose()
+    }
+}
