@@ -1,0 +1,86 @@
+//! The host's HTTP API.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /v1/statements` | one signed statement, or a JSON array of them (a batch) |
+//! | `GET /checkpoint`, `GET /tile/...` | C2SP tlog-tiles read path |
+//! | `GET /v1/proof/inclusion?index=&size=` | RFC 9162 inclusion proof |
+//! | `GET /v1/proof/consistency?old=&new=` | RFC 9162 consistency proof |
+//! | `GET /v1/statements/<id>` | a statement by id, with its index |
+//! | `GET /v1/members/<id>` | a member's latest `seq` and statement id |
+//! | `PUT`/`GET /v1/blobs/<sha256>` | large material named by its hash |
+//! | `GET /metrics` | Prometheus metrics |
+//!
+//! Every route but `POST /v1/statements` (authenticated by the statements' own
+//! signatures) and `/metrics` is for members only ([`crate::auth`]). Errors come from one
+//! table ([`ApiError`]): precise 4xx JSON bodies, generic 5xx bodies with the detail in
+//! the host's log.
+
+mod errors;
+mod reads;
+mod submit;
+
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use store::{StateStore, TileStore};
+
+pub use errors::ApiError;
+
+use crate::rate::RateLimiter;
+use crate::{Limits, Shared, Submission};
+
+/// Everything the handlers share.
+pub struct App {
+    submit: Sender<Submission>,
+    shared: Arc<Shared>,
+    tiles: Arc<dyn TileStore>,
+    state: Arc<dyn StateStore>,
+    limits: Limits,
+    rate: RateLimiter,
+}
+
+impl App {
+    /// The handlers' state.
+    pub fn new(
+        submit: Sender<Submission>,
+        shared: Arc<Shared>,
+        tiles: Arc<dyn TileStore>,
+        state: Arc<dyn StateStore>,
+        limits: Limits,
+    ) -> App {
+        let rate = RateLimiter::new(
+            limits.statements_per_member_per_second,
+            limits.statements_per_member_burst,
+        );
+        App {
+            submit,
+            shared,
+            tiles,
+            state,
+            limits,
+            rate,
+        }
+    }
+}
+
+/// The host's routes over `app`.
+pub fn router(app: App) -> Router {
+    let limit = app.limits.max_body_bytes.max(app.limits.max_blob_bytes);
+    Router::new()
+        .route("/v1/statements", post(submit::submit))
+        .route("/v1/statements/{id}", get(reads::statement))
+        .route("/v1/members/{id}", get(reads::member))
+        .route("/v1/proof/inclusion", get(reads::inclusion_proof))
+        .route("/v1/proof/consistency", get(reads::consistency_proof))
+        .route("/v1/blobs/{sha}", put(reads::put_blob).get(reads::get_blob))
+        .route("/checkpoint", get(reads::checkpoint))
+        .route("/tile/{*path}", get(reads::tile))
+        .route("/metrics", get(reads::metrics))
+        .fallback(reads::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(Arc::new(app))
+}

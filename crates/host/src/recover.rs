@@ -1,0 +1,227 @@
+//! Starting the sequencer from its stores, and rebuilding it after a failure.
+//!
+//! The committed head (state store) is the truth. At start the host replays every entry
+//! bundle of the head's tree through the fold and the tree, and refuses to start unless
+//! the entries reproduce the head's root and the head's checkpoint is signed by this log's
+//! key. The published `checkpoint` file must then be the head's, or an older one (the
+//! crash window between commit and publish), which is replaced; anything else — a
+//! published checkpoint the state does not know, missing bundles, an entry the rules
+//! refuse — stops the host with an explanation rather than a guess.
+
+use std::sync::Arc;
+
+use statement::group::SignatureCheck;
+use statement::{Group, Signed};
+use store::{StateStore, TileStore};
+use tlog::checkpoint::{Checkpoint, Origin};
+use tlog::note::{Signer, VerifierSet};
+use tlog::tile::{TileEdge, bundles_for_size, parse_bundle};
+
+use crate::sequencer::Sequencer;
+use crate::tiles::TileCache;
+use crate::{HostError, Shared};
+
+impl Sequencer {
+    /// Opens the log in the stores; on an empty log, sequences `genesis` as entry 0.
+    pub fn open(
+        tiles: Arc<dyn TileStore>,
+        state: Arc<dyn StateStore>,
+        signer: Signer,
+        shared: Arc<Shared>,
+        genesis: Option<Signed>,
+    ) -> Result<Sequencer, HostError> {
+        let origin =
+            Origin::new(signer.name().as_ref()).map_err(|e| HostError::Config(e.to_string()))?;
+        let mut s = Sequencer {
+            group: Group::new(),
+            edge: TileEdge::new(),
+            bundle: Vec::new(),
+            head: None,
+            tiles,
+            state,
+            signer,
+            origin,
+            cache: Arc::new(TileCache::default()),
+            shared,
+        };
+        s.rebuild()?;
+        match (s.head.is_some(), genesis) {
+            (false, Some(g)) => {
+                check_log_key(&g, &s.signer)?;
+                s.sequence_now(g)?;
+            }
+            (false, None) => {
+                return Err(HostError::Config(
+                    "the log is empty: start the host with --genesis FILE".into(),
+                ));
+            }
+            (true, Some(g)) => {
+                let first = s.first_entry()?;
+                if first.id() != g.id() {
+                    return Err(HostError::Config(format!(
+                        "this log was founded by genesis {}, not by the given file ({})",
+                        first.id(),
+                        g.id()
+                    )));
+                }
+            }
+            (true, None) => {}
+        }
+        s.shared.refresh_members(&s.group);
+        Ok(s)
+    }
+
+    /// Discards the in-memory state and rebuilds it from the stores.
+    pub(crate) fn reload(&mut self) -> Result<(), HostError> {
+        self.group = Group::new();
+        self.edge = TileEdge::new();
+        self.bundle.clear();
+        self.head = None;
+        self.rebuild()?;
+        self.shared.refresh_members(&self.group);
+        Ok(())
+    }
+
+    fn first_entry(&self) -> Result<Signed, HostError> {
+        let bundle = bundles_for_size(1)
+            .next()
+            .ok_or_else(|| HostError::Corrupt("no first bundle".into()))?;
+        let data = self.read_required(&bundle.path())?;
+        let entries = parse_bundle(bundle, &data).map_err(|e| HostError::Corrupt(e.to_string()))?;
+        let first = entries
+            .first()
+            .ok_or_else(|| HostError::Corrupt("empty first bundle".into()))?;
+        Signed::from_leaf(first).map_err(|e| HostError::Corrupt(format!("entry 0: {e}")))
+    }
+
+    fn read_required(&self, path: &str) -> Result<Vec<u8>, HostError> {
+        self.tiles
+            .read(path)?
+            .ok_or_else(|| HostError::Corrupt(format!("{path} is missing from the tile store")))
+    }
+
+    fn rebuild(&mut self) -> Result<(), HostError> {
+        let published = self.tiles.read("checkpoint")?;
+        let Some(head) = self.state.head()? else {
+            if published.is_some() {
+                return Err(HostError::Corrupt(
+                    "the tile store has a checkpoint but the state store has no log: they belong to different logs".into(),
+                ));
+            }
+            return Ok(());
+        };
+        self.check_own_checkpoint(&head.checkpoint, head.size, head.root)?;
+        let mut leaves = Vec::new();
+        for bundle in bundles_for_size(head.size) {
+            let data = self.read_required(&bundle.path())?;
+            let entries = parse_bundle(bundle, &data)
+                .map_err(|e| HostError::Corrupt(format!("{}: {e}", bundle.path())))?;
+            for (i, entry) in entries.iter().enumerate() {
+                let index = bundle.first_entry() + i as u64;
+                let signed = Signed::from_leaf(entry)
+                    .map_err(|e| HostError::Corrupt(format!("entry {index}: {e}")))?;
+                self.group
+                    .apply_with(&signed, SignatureCheck::Trusted)
+                    .map_err(|r| {
+                        HostError::Corrupt(format!("entry {index} breaks the group's rules: {r}"))
+                    })?;
+                leaves.push(tlog::leaf_hash(entry));
+            }
+            self.bundle = if bundle.is_full() {
+                Vec::new()
+            } else {
+                entries.iter().map(|e| e.to_vec()).collect()
+            };
+        }
+        self.edge
+            .append(&leaves)
+            .map_err(|e| HostError::Corrupt(e.to_string()))?;
+        if self.edge.root() != head.root {
+            return Err(HostError::Corrupt(format!(
+                "the {} stored entries hash to {}, but the committed checkpoint says {}",
+                head.size,
+                self.edge.root(),
+                head.root
+            )));
+        }
+        self.repair_published(published.as_deref(), &head.checkpoint, head.size)?;
+        let note = Arc::new(String::from_utf8_lossy(&head.checkpoint).into_owned());
+        self.shared.publish(&self.group, head.size, note);
+        self.shared.metrics.set_tree_size(head.size);
+        self.head = Some(head);
+        Ok(())
+    }
+
+    /// Opens a checkpoint note with this log's key and checks it names `size` and `root`.
+    fn check_own_checkpoint(
+        &self,
+        note: &[u8],
+        size: u64,
+        root: tlog::Hash,
+    ) -> Result<Checkpoint, HostError> {
+        let known = VerifierSet::from_verifiers([self.signer.verifier().into()])
+            .map_err(|e| HostError::Corrupt(e.to_string()))?;
+        let opened = Checkpoint::open(note, &self.origin, &known).map_err(|e| {
+            HostError::Corrupt(format!(
+                "the committed checkpoint does not open with this log's key: {e}"
+            ))
+        })?;
+        let cp = opened.checkpoint().clone();
+        if cp.size() != size || cp.root() != root {
+            return Err(HostError::Corrupt(
+                "the committed checkpoint disagrees with the committed head".into(),
+            ));
+        }
+        Ok(cp)
+    }
+
+    /// Makes the published checkpoint the committed one, if the published one is older.
+    fn repair_published(
+        &self,
+        published: Option<&[u8]>,
+        committed: &[u8],
+        size: u64,
+    ) -> Result<(), HostError> {
+        if published == Some(committed) {
+            return Ok(());
+        }
+        if let Some(p) = published {
+            let known = VerifierSet::from_verifiers([self.signer.verifier().into()])
+                .map_err(|e| HostError::Corrupt(e.to_string()))?;
+            let cp = Checkpoint::open(p, &self.origin, &known).map_err(|e| {
+                HostError::Corrupt(format!("the published checkpoint is not this log's: {e}"))
+            })?;
+            if cp.checkpoint().size() > size {
+                return Err(HostError::Corrupt(format!(
+                    "the published checkpoint is at size {}, beyond the committed {size}",
+                    cp.checkpoint().size()
+                )));
+            }
+        }
+        tracing::warn!(
+            size,
+            "re-publishing the committed checkpoint (crash between commit and publish)"
+        );
+        self.tiles.publish_checkpoint(committed)?;
+        Ok(())
+    }
+}
+
+/// Checks that the genesis names this host's key as the log key.
+fn check_log_key(genesis: &Signed, signer: &Signer) -> Result<(), HostError> {
+    let body = statement::Body::parse(genesis.statement())
+        .map_err(|e| HostError::Genesis(e.to_string()))?;
+    let statement::Body::Genesis(g) = body else {
+        return Err(HostError::Genesis(
+            "the genesis file holds a statement that is not a genesis".into(),
+        ));
+    };
+    let ours = signer.verifier().to_vkey();
+    if g.document.log_key != ours {
+        return Err(HostError::Config(format!(
+            "the genesis names log key {}, but this host's key (log.key) is {ours}",
+            g.document.log_key
+        )));
+    }
+    Ok(())
+}

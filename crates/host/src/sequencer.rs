@@ -1,0 +1,309 @@
+//! The sequencer: one thread that owns the group's state and the tree's right edge,
+//! admits statements in order through the group fold, and writes them to the log in
+//! batches.
+//!
+//! A batch is closed after [`crate::BatchConfig::interval`] from its first statement or at
+//! [`crate::BatchConfig::max_entries`], whichever comes first. Closing it runs the durable
+//! sequence, in this order, each step only after the previous one returned `Ok`:
+//!
+//! 1. append the leaves to the right edge, giving the new tiles and root;
+//! 2. write the tiles and entry bundles (durable on return: fsync, rename, fsync dir);
+//! 3. sign the checkpoint and commit the head and the dedup index to the state store
+//!    (compare-and-swap from the old size, durable on return);
+//! 4. publish the checkpoint (atomic replace, durable);
+//! 5. only then answer the submitters, each with its index and inclusion proof.
+//!
+//! A crash before 3 loses only unanswered statements (the tiles written are unreferenced
+//! and get overwritten); a crash between 3 and 4 is repaired at start by re-publishing
+//! the committed checkpoint. If any step fails without a crash, the in-memory state is
+//! ahead of the durable one: the sequencer answers the batch with an error and rebuilds
+//! itself from the stores before admitting anything else.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Instant;
+
+use statement::group::{Effect, SignatureCheck};
+use statement::{Group, Rejection, Signed, StatementId};
+use store::{Head, StateStore, TileStore};
+use tlog::checkpoint::{Checkpoint, Origin};
+use tlog::note::Signer;
+use tlog::tile::{TILE_WIDTH, TileEdge, encode_bundle};
+use tokio::sync::oneshot;
+
+use crate::tiles::{OwnTiles, TileCache, inclusion};
+use crate::{BatchConfig, HostError, Shared};
+
+/// A statement handed to the sequencer, with where to send the outcome.
+pub struct Submission {
+    /// The statement.
+    pub signed: Signed,
+    /// The key its signature was already verified with, if it was.
+    pub verified_with: Option<ed25519_dalek::VerifyingKey>,
+    /// Where the outcome goes.
+    pub reply: oneshot::Sender<Outcome>,
+}
+
+/// What became of a submission.
+pub type Outcome = Result<Receipt, Refusal>;
+
+/// Proof that a statement is in the log.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    /// Its log index.
+    pub index: u64,
+    /// Its id.
+    pub id: StatementId,
+    /// The signed checkpoint note that covers it.
+    pub checkpoint: Arc<String>,
+    /// Its inclusion proof in that checkpoint's tree.
+    pub inclusion_proof: Vec<tlog::Hash>,
+    /// It was already in the log (an idempotent retry).
+    pub duplicate: bool,
+}
+
+/// Why a submission got no receipt.
+#[derive(Debug, Clone)]
+pub enum Refusal {
+    /// The group's rules refuse it.
+    Rejected(Rejection),
+    /// The host could not make it durable; nothing was sequenced. Retry later.
+    Unavailable,
+}
+
+/// The sequencer's state; see the module documentation.
+pub struct Sequencer {
+    pub(crate) group: Group,
+    pub(crate) edge: TileEdge,
+    /// Entries of the current partial entry bundle (fewer than 256).
+    pub(crate) bundle: Vec<Vec<u8>>,
+    pub(crate) head: Option<Head>,
+    pub(crate) tiles: Arc<dyn TileStore>,
+    pub(crate) state: Arc<dyn StateStore>,
+    pub(crate) signer: Signer,
+    pub(crate) origin: Origin,
+    pub(crate) cache: Arc<TileCache>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// A batch being filled.
+#[derive(Default)]
+struct Batch {
+    entries: Vec<(Signed, oneshot::Sender<Outcome>)>,
+    /// Duplicates of statements admitted but not yet durable: answered with the batch.
+    waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>,
+}
+
+impl Sequencer {
+    /// Runs until every sender of `rx` is gone, then finishes the batch in flight.
+    pub fn run(mut self, rx: Receiver<Submission>, config: BatchConfig) {
+        while let Ok(first) = rx.recv() {
+            let deadline = Instant::now() + config.interval();
+            let mut batch = Batch::default();
+            self.admit(first, &mut batch);
+            while batch.entries.len() < config.max_entries {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(s) => self.admit(s, &mut batch),
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            if let Err(e) = self.flush(batch) {
+                tracing::error!(error = %e, "sequencing failed; rebuilding from the stores");
+                self.shared.metrics.fault("sequencing");
+                if let Err(e) = self.reload() {
+                    tracing::error!(error = %e, "cannot rebuild the sequencer; refusing submissions");
+                    self.shared.set_failed();
+                    return;
+                }
+            }
+        }
+        tracing::info!("sequencer stopped");
+    }
+
+    /// Sequences one statement on its own, synchronously (genesis on first start).
+    pub(crate) fn sequence_now(&mut self, signed: Signed) -> Result<Receipt, HostError> {
+        let (reply, mut outcome) = oneshot::channel();
+        let mut batch = Batch::default();
+        self.admit(
+            Submission {
+                signed,
+                verified_with: None,
+                reply,
+            },
+            &mut batch,
+        );
+        self.flush(batch)?;
+        match outcome.try_recv() {
+            Ok(Ok(receipt)) => Ok(receipt),
+            Ok(Err(Refusal::Rejected(r))) => Err(HostError::Genesis(r.to_string())),
+            _ => Err(HostError::Corrupt(
+                "no receipt for a statement sequenced alone".into(),
+            )),
+        }
+    }
+
+    /// Applies one submission to the group, or answers it at once.
+    fn admit(&mut self, sub: Submission, batch: &mut Batch) {
+        let sig = sub
+            .verified_with
+            .as_ref()
+            .map_or(SignatureCheck::Verify, SignatureCheck::VerifiedWith);
+        match self.group.apply_with(&sub.signed, sig) {
+            Ok(applied) => {
+                self.shared.metrics.admitted();
+                if applied.effects.iter().any(|e| {
+                    matches!(
+                        e,
+                        Effect::MemberAdded(_) | Effect::MemberRemoved(_) | Effect::KeysRotated(_)
+                    )
+                }) {
+                    self.shared.refresh_members(&self.group);
+                }
+                batch.entries.push((sub.signed, sub.reply));
+            }
+            Err(Rejection::Duplicate { id, index }) => {
+                let durable = self.head.as_ref().map_or(0, |h| h.size);
+                if index < durable {
+                    let _ = sub
+                        .reply
+                        .send(self.receipt(index, id, true).ok_or(Refusal::Unavailable));
+                } else {
+                    batch.waiting.push((index, id, sub.reply));
+                }
+            }
+            Err(r) => {
+                self.shared.metrics.refused(r.code());
+                let _ = sub.reply.send(Err(Refusal::Rejected(r)));
+            }
+        }
+    }
+
+    /// A receipt for `index` in the current head.
+    fn receipt(&self, index: u64, id: StatementId, duplicate: bool) -> Option<Receipt> {
+        let head = self.head.as_ref()?;
+        let tiles = OwnTiles {
+            store: self.tiles.as_ref(),
+            cache: &self.cache,
+        };
+        let proof = inclusion(tiles, index, head.size)
+            .map_err(|e| tracing::error!(error = %e, index, "cannot prove inclusion"))
+            .ok()?;
+        let checkpoint = Arc::new(String::from_utf8_lossy(&head.checkpoint).into_owned());
+        Some(Receipt {
+            index,
+            id,
+            checkpoint,
+            inclusion_proof: proof,
+            duplicate,
+        })
+    }
+
+    /// Makes a batch durable and answers it; see the module documentation.
+    fn flush(&mut self, batch: Batch) -> Result<(), HostError> {
+        if batch.entries.is_empty() {
+            self.answer_waiting(batch.waiting);
+            return Ok(());
+        }
+        let started = Instant::now();
+        let old = self.edge.size();
+        let leaves: Vec<tlog::Hash> = batch
+            .entries
+            .iter()
+            .map(|(s, _)| tlog::leaf_hash(s.leaf()))
+            .collect();
+        let update = self
+            .edge
+            .append(&leaves)
+            .map_err(|e| HostError::Corrupt(e.to_string()))?;
+        let mut files: Vec<(String, Vec<u8>)> = update
+            .tiles
+            .iter()
+            .map(|(t, d)| (t.path(), d.clone()))
+            .collect();
+        files.extend(self.bundles(old, batch.entries.iter().map(|(s, _)| s.leaf()))?);
+        self.tiles.write_files(&files)?;
+        for (path, data) in files {
+            self.cache.insert(path, Arc::new(data));
+        }
+        let checkpoint = Checkpoint::new(self.origin.clone(), update.size, update.root);
+        let note = checkpoint
+            .sign(&[&self.signer])
+            .map_err(|e| HostError::Corrupt(e.to_string()))?
+            .to_bytes();
+        let head = Head {
+            size: update.size,
+            root: update.root,
+            checkpoint: note.clone(),
+        };
+        let ids: Vec<(StatementId, u64)> = batch
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| (s.id(), old + i as u64))
+            .collect();
+        self.state.commit(old, &head, &ids)?;
+        self.tiles.publish_checkpoint(&note)?;
+        self.head = Some(head);
+        self.shared.publish(
+            &self.group,
+            update.size,
+            Arc::new(String::from_utf8_lossy(&note).into_owned()),
+        );
+        self.shared
+            .metrics
+            .batch(batch.entries.len(), started.elapsed(), update.size);
+        for (i, (s, reply)) in batch.entries.into_iter().enumerate() {
+            let _ = reply.send(
+                self.receipt(old + i as u64, s.id(), false)
+                    .ok_or(Refusal::Unavailable),
+            );
+        }
+        self.answer_waiting(batch.waiting);
+        Ok(())
+    }
+
+    fn answer_waiting(&self, waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>) {
+        for (index, id, reply) in waiting {
+            let _ = reply.send(self.receipt(index, id, true).ok_or(Refusal::Unavailable));
+        }
+    }
+
+    /// The entry bundles to write for new `leaves` appended at `old`: every bundle they
+    /// complete, and the partial bundle they leave, if any (C2SP tlog-tiles).
+    fn bundles<'a>(
+        &mut self,
+        old: u64,
+        leaves: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+        let width = usize::from(TILE_WIDTH);
+        let mut out = Vec::new();
+        let mut index = old / width as u64;
+        for leaf in leaves {
+            self.bundle.push(leaf.to_vec());
+            if self.bundle.len() == width {
+                out.push((bundle_path(index, width)?, encode(&self.bundle)?));
+                self.bundle.clear();
+                index += 1;
+            }
+        }
+        if !self.bundle.is_empty() {
+            out.push((
+                bundle_path(index, self.bundle.len())?,
+                encode(&self.bundle)?,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+fn bundle_path(index: u64, width: usize) -> Result<String, HostError> {
+    let width = u16::try_from(width).map_err(|_| HostError::Corrupt("bundle width".into()))?;
+    tlog::tile::EntryBundle::new(index, width)
+        .map(|b| b.path())
+        .map_err(|e| HostError::Corrupt(e.to_string()))
+}
+
+fn encode(entries: &[Vec<u8>]) -> Result<Vec<u8>, HostError> {
+    encode_bundle(entries).map_err(|e| HostError::Corrupt(e.to_string()))
+}
