@@ -1,0 +1,370 @@
+//! The command line: one definition per flag, which drives `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Détente: a verifiable exchange for a working group whose members do not trust each
+/// other, nor the host.
+///
+/// Every statement is signed by its author and sequenced into an append-only Merkle log;
+/// every member's node verifies everything it reads.
+///
+/// Exit codes: 0 success; 1 error (the message says what and how to fix it); 2 bad
+/// usage; 3 the host misbehaved (evidence written under the node's `evidence/`).
+#[derive(Debug, Parser)]
+#[command(name = "detente", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a demo working group on this machine: a host and member nodes on 127.0.0.1,
+    /// a realistic scenario, then every node syncs, verifies and shows what it sees.
+    Demo(DemoArgs),
+    /// Run the host: admit, sequence and serve the log (`detente host init` first).
+    Host(HostArgs),
+    /// Create a member's keys and print the public line others paste.
+    Keygen(KeygenArgs),
+    /// Found a group: draft the genesis, sign it (each founder), assemble it.
+    #[command(subcommand)]
+    Genesis(GenesisCommand),
+    /// Set up this member's node.
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Fetch and verify what is new in the log.
+    Sync(NodeArgs),
+    /// Sign and post a statement, wait for it to be in the log, and check its proof.
+    Post(PostArgs),
+    /// Show the dialogue as threads.
+    Read(ReadArgs),
+    /// Show one statement, verified, with its content if it is sealed to this member.
+    Show(ShowArgs),
+    /// Show proposals, their versions and every member's positions.
+    Proposals(NodeArgs),
+    /// Show agreements and their signatures.
+    Agreements(NodeArgs),
+    /// Show requests: open, answered, overdue.
+    Requests(NodeArgs),
+    /// Show every member's standing, computed from the log.
+    Standing(NodeArgs),
+    /// Re-derive the whole group from the log from scratch and compare.
+    Verify(NodeArgs),
+}
+
+/// `detente demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to keep the demo's host and nodes (default: a new temporary directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Number of founding members (2 to 8).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=8))]
+    pub members: u8,
+    /// Further generated statements to post after the scenario, to show speed.
+    #[arg(long, default_value_t = 0)]
+    pub scale: u64,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `detente host`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HostArgs {
+    /// Subcommand (omit to run the host).
+    #[command(subcommand)]
+    pub init: Option<HostCommand>,
+    /// The log's directory (state.sqlite, tiles/, log.key, log.vkey).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8470].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// The assembled genesis statement; needed on first start.
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    /// A TOML file with the same keys (data, listen, genesis, [batch], [limits]); flags
+    /// given on the command line win. Unknown keys are an error.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Longest a statement waits for its batch, in milliseconds [default: 100].
+    #[arg(long)]
+    pub batch_interval_ms: Option<u64>,
+    /// Most statements per batch [default: 4096].
+    #[arg(long)]
+    pub batch_max: Option<usize>,
+}
+
+/// `detente host init`.
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
+    /// Create the log's key in DIR and print its verifier key, for the genesis draft.
+    Init {
+        /// The log's directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The log's origin, e.g. `example.org/detente/wg-1`.
+        #[arg(long)]
+        origin: String,
+    },
+}
+
+/// `detente keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Member id: 1 to 64 characters of a-z, 0-9, '.', '-'.
+    #[arg(long)]
+    pub member: String,
+    /// Display name, e.g. "CERT North".
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How to reach the member's people.
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// Where to write the key file (owner-only) [default: <member>.key].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `detente genesis ...`.
+#[derive(Debug, Subcommand)]
+pub enum GenesisCommand {
+    /// Write the genesis document every founder will sign.
+    Draft {
+        /// The group's name.
+        #[arg(long)]
+        name: String,
+        /// The log's origin (as given to `detente host init`).
+        #[arg(long)]
+        origin: String,
+        /// The log's verifier key (printed by `detente host init`).
+        #[arg(long)]
+        log_key: String,
+        /// A founder's public line (printed by `detente keygen`); repeat per founder. The
+        /// first founder assembles the genesis.
+        #[arg(long = "founder", required = true)]
+        founders: Vec<String>,
+        /// Approvals needed for a membership change [default: a majority of founders].
+        #[arg(long)]
+        quorum: Option<u32>,
+        /// Where to write the draft.
+        #[arg(long, default_value = "genesis-draft.json")]
+        out: PathBuf,
+    },
+    /// Sign a genesis draft as a founder (prints the signature line to hand back).
+    Sign {
+        /// The draft.
+        draft: PathBuf,
+        /// The founder's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the signature [default: <member>.sig].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check that every founder signed the same draft and write the genesis statement.
+    Assemble {
+        /// The draft.
+        draft: PathBuf,
+        /// The founders' signature files.
+        #[arg(long = "signature", required = true)]
+        signatures: Vec<PathBuf>,
+        /// The first founder's key file (it envelopes the genesis).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the genesis.
+        #[arg(long, default_value = "genesis.json")]
+        out: PathBuf,
+    },
+}
+
+/// `detente node ...`.
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Create this member's node: a replica pinned to the genesis, talking to the host.
+    Init {
+        /// The host's URL, e.g. http://127.0.0.1:8470.
+        #[arg(long)]
+        host: String,
+        /// The genesis statement.
+        #[arg(long)]
+        genesis: PathBuf,
+        /// The member's key file (copied into the node's directory, owner-only).
+        #[arg(long)]
+        key: PathBuf,
+        /// The node's directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+/// Options of every command that works on a node.
+#[derive(Debug, Args, Clone)]
+pub struct NodeArgs {
+    /// The node's directory.
+    #[arg(long, env = "DETENTE_NODE", default_value = ".")]
+    pub data: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `detente read`.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Node options.
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// Show only the thread with this root id.
+    #[arg(long)]
+    pub thread: Option<String>,
+}
+
+/// `detente show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Node options.
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// The statement id (64 hex digits).
+    pub id: String,
+}
+
+/// `detente post`.
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// Node options.
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// What to post.
+    #[command(subcommand)]
+    pub what: PostCommand,
+}
+
+/// TLP 2.0 levels on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TlpArg {
+    /// TLP:CLEAR.
+    Clear,
+    /// TLP:GREEN.
+    Green,
+    /// TLP:AMBER (always sealed).
+    Amber,
+    /// TLP:AMBER+STRICT (always sealed).
+    AmberStrict,
+    /// TLP:RED (always sealed).
+    Red,
+}
+
+/// The statements `detente post` makes.
+#[derive(Debug, Subcommand)]
+pub enum PostCommand {
+    /// A message: a new thread, or a reply.
+    Message {
+        /// The text (markdown).
+        text: String,
+        /// Subject of a new thread.
+        #[arg(long)]
+        subject: Option<String>,
+        /// The statement this answers.
+        #[arg(long)]
+        reply_to: Option<String>,
+        /// Seal to these members (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        to: Vec<String>,
+        /// TLP marking; AMBER and RED need --to.
+        #[arg(long, value_enum)]
+        tlp: Option<TlpArg>,
+    },
+    /// An incident report: a STIX 2.1 bundle under a TLP marking.
+    Report {
+        /// The STIX 2.1 bundle (JSON file).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// TLP marking; AMBER and RED need --to.
+        #[arg(long, value_enum)]
+        tlp: TlpArg,
+        /// Title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Seal to these members (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        to: Vec<String>,
+        /// The request this answers.
+        #[arg(long)]
+        answers: Option<String>,
+    },
+    /// A request for assistance or information.
+    Request {
+        /// What is asked.
+        text: String,
+        /// Subject.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Due time (RFC 3339 UTC), or in how long: 90m, 4h, 2d.
+        #[arg(long)]
+        due: String,
+        /// Addressees (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        to: Vec<String>,
+        /// A communication check: every addressee should send a receipt.
+        #[arg(long)]
+        check: bool,
+        /// Seal the text to the addressees.
+        #[arg(long)]
+        sealed: bool,
+    },
+    /// Acknowledge statements (communication checks, read receipts).
+    Receipt {
+        /// The statement ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// A proposal, or a new version of one.
+    Proposal {
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// The text (a file holding markdown).
+        #[arg(long)]
+        text: PathBuf,
+        /// The version this amends (its id); omit for a new proposal.
+        #[arg(long)]
+        amends: Option<String>,
+    },
+    /// A position on a proposal version, report or membership change.
+    Position {
+        /// The statement the position is on.
+        target: String,
+        /// support, oppose, abstain, approve, comment, or for reports strongly-disagree,
+        /// disagree, neutral, agree, strongly-agree.
+        #[arg(long)]
+        stance: String,
+        /// Why.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// An agreement on a proposal version's final text.
+    Agreement {
+        /// The proposal version.
+        version: String,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Who must sign (comma-separated ids).
+        #[arg(long, value_delimiter = ',', required = true)]
+        signatories: Vec<String>,
+    },
+    /// Sign an agreement's text.
+    Sign {
+        /// The agreement.
+        agreement: String,
+    },
+}

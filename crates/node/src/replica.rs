@@ -1,0 +1,221 @@
+//! The node's replica: every verified entry and checkpoint, in one SQLite file.
+//!
+//! Written only by a sync that verified everything it adds, in one transaction, so the
+//! replica is always a verified prefix of the log: entries `0..size`, the checkpoint that
+//! covers them, and the tree's right frontier (to extend the tree without rehashing).
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use statement::{Digest, Signed};
+use tlog::Hash;
+use tlog::merkle::Frontier;
+
+use crate::NodeError;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    idx INTEGER PRIMARY KEY,
+    id BLOB NOT NULL UNIQUE,
+    leaf BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    size INTEGER PRIMARY KEY,
+    note BLOB NOT NULL,
+    verified_at INTEGER NOT NULL
+);
+";
+
+/// The latest checkpoint this node verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Tree size.
+    pub size: u64,
+    /// Root.
+    pub root: Hash,
+    /// The signed note.
+    pub note: Vec<u8>,
+}
+
+/// The replica.
+pub struct Replica {
+    conn: Connection,
+}
+
+fn corrupt(what: &str) -> NodeError {
+    NodeError::Replica(format!("the replica is corrupt: {what}"))
+}
+
+fn sql(n: u64) -> Result<i64, NodeError> {
+    i64::try_from(n).map_err(|_| corrupt("index beyond SQLite integers"))
+}
+
+impl Replica {
+    /// Opens (creating if needed) the replica at `path`.
+    pub fn open(path: &Path) -> Result<Replica, NodeError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Replica { conn })
+    }
+
+    /// A metadata value.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, NodeError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// A metadata value as text.
+    pub fn meta_text(&self, key: &str) -> Result<Option<String>, NodeError> {
+        self.meta(key)?
+            .map(|v| String::from_utf8(v).map_err(|_| corrupt(key)))
+            .transpose()
+    }
+
+    /// Sets a metadata value.
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), NodeError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// The latest verified checkpoint, if any.
+    pub fn verified(&self) -> Result<Option<Verified>, NodeError> {
+        let (Some(note), Some(size), Some(root)) = (
+            self.meta("checkpoint")?,
+            self.meta("size")?,
+            self.meta("root")?,
+        ) else {
+            return Ok(None);
+        };
+        let size = u64::from_be_bytes(size.try_into().map_err(|_| corrupt("size"))?);
+        let root = Hash::from_slice(&root).ok_or_else(|| corrupt("root"))?;
+        Ok(Some(Verified { size, root, note }))
+    }
+
+    /// The frontier of the verified tree.
+    pub fn frontier(&self) -> Result<Frontier, NodeError> {
+        let Some(v) = self.verified()? else {
+            return Ok(Frontier::new());
+        };
+        let bytes = self.meta("frontier")?.unwrap_or_default();
+        let hashes = bytes
+            .chunks(32)
+            .map(|c| Hash::from_slice(c).ok_or_else(|| corrupt("frontier")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Frontier::from_parts(v.size, hashes).map_err(|e| corrupt(&e.to_string()))
+    }
+
+    /// Number of entries stored.
+    pub fn len(&self) -> Result<u64, NodeError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
+        u64::try_from(n).map_err(|_| corrupt("count"))
+    }
+
+    /// Whether the replica holds no entry.
+    pub fn is_empty(&self) -> Result<bool, NodeError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// The leaf at `index`.
+    pub fn leaf(&self, index: u64) -> Result<Option<Vec<u8>>, NodeError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT leaf FROM entries WHERE idx = ?1",
+                [sql(index)?],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The index of a statement.
+    pub fn index_of(&self, id: &Digest) -> Result<Option<u64>, NodeError> {
+        let i: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT idx FROM entries WHERE id = ?1",
+                [id.0.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        i.map(|i| u64::try_from(i).map_err(|_| corrupt("index")))
+            .transpose()
+    }
+
+    /// Calls `f` with every entry in log order.
+    pub fn for_each_leaf(
+        &self,
+        mut f: impl FnMut(u64, &[u8]) -> Result<(), NodeError>,
+    ) -> Result<(), NodeError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT idx, leaf FROM entries ORDER BY idx")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let i: i64 = row.get(0)?;
+            let leaf: Vec<u8> = row.get(1)?;
+            f(u64::try_from(i).map_err(|_| corrupt("index"))?, &leaf)?;
+        }
+        Ok(())
+    }
+
+    /// When each stored checkpoint was verified (unix seconds), by size.
+    pub fn checkpoint_times(&self) -> Result<Vec<(u64, i64)>, NodeError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT size, verified_at FROM checkpoints ORDER BY size")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| {
+            let (s, t) = r?;
+            Ok((u64::try_from(s).map_err(|_| corrupt("size"))?, t))
+        })
+        .collect()
+    }
+
+    /// Adds verified entries and moves the verified checkpoint, atomically.
+    pub fn append(
+        &mut self,
+        entries: &[Signed],
+        checkpoint: &Verified,
+        frontier: &Frontier,
+        now: i64,
+    ) -> Result<(), NodeError> {
+        let tx = self.conn.transaction()?;
+        let start: i64 = tx.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO entries (idx, id, leaf) VALUES (?1, ?2, ?3)")?;
+            for (i, s) in entries.iter().enumerate() {
+                insert.execute(params![
+                    start + i as i64,
+                    s.id().0.as_bytes().as_slice(),
+                    s.leaf()
+                ])?;
+            }
+        }
+        let hashes: Vec<u8> = frontier.hashes().iter().flat_map(|h| h.0).collect();
+        let set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+        tx.execute(set, params!["checkpoint", checkpoint.note])?;
+        tx.execute(
+            set,
+            params!["size", checkpoint.size.to_be_bytes().as_slice()],
+        )?;
+        tx.execute(set, params!["root", checkpoint.root.as_bytes().as_slice()])?;
+        tx.execute(set, params!["frontier", hashes])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO checkpoints (size, note, verified_at) VALUES (?1, ?2, ?3)",
+            params![sql(checkpoint.size)?, checkpoint.note, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}

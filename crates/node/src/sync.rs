@@ -1,0 +1,389 @@
+//! `detente sync`: fetch what is new and verify all of it before storing any of it.
+//!
+//! 1. The checkpoint must be signed by the log key named in genesis, for this origin.
+//! 2. Against the last checkpoint this node verified: a smaller tree is a rollback; the
+//!    same size with another root is a fork; a larger tree must be consistent with it —
+//!    the node computes the consistency proof itself from the host's tiles and verifies it.
+//! 3. The new entry bundles must start with the entries the node already has, and every
+//!    new entry must hash, with the ones before, to the checkpoint's root.
+//! 4. Every new statement goes through the same group fold the host runs.
+//!
+//! Anything wrong stops the sync: the replica is not changed, and what the host did is
+//! written to `evidence/` with everything needed to show it to someone else (the two
+//! checkpoints, the entry, the proof).
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+use serde_json::json;
+use statement::group::SignatureCheck;
+use statement::{Group, Signed};
+use tlog::checkpoint::Checkpoint;
+use tlog::proof::{consistency_plan, prove_consistency, verify_consistency};
+use tlog::tile::{EntryBundle, TileHashReader, parse_bundle, tiles_for_nodes};
+
+use crate::client::FetchedTiles;
+use crate::replica::Verified;
+use crate::{Node, NodeError};
+
+/// What the host did wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Misbehaviour {
+    /// The checkpoint is not a valid checkpoint of this log.
+    BadCheckpoint {
+        /// Why.
+        error: String,
+    },
+    /// The host showed a smaller tree than one it signed before.
+    Rollback {
+        /// The size this node verified.
+        verified: u64,
+        /// The size shown now.
+        shown: u64,
+    },
+    /// Two signed checkpoints of one size with different roots: two histories.
+    Fork {
+        /// The size.
+        size: u64,
+    },
+    /// The new checkpoint is not consistent with the verified one (per the host's tiles).
+    Inconsistent {
+        /// The verified size.
+        old: u64,
+        /// The new size.
+        new: u64,
+        /// Why.
+        error: String,
+    },
+    /// The host does not serve data its checkpoint implies.
+    Missing {
+        /// The path.
+        path: String,
+    },
+    /// An entry the node already had differs in the host's bundle.
+    HistoryChanged {
+        /// Its index.
+        index: u64,
+    },
+    /// An entry is not a well-formed statement.
+    BadEntry {
+        /// Its index.
+        index: u64,
+        /// Why.
+        error: String,
+    },
+    /// The entries do not hash to the checkpoint's root.
+    RootMismatch {
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// The log holds a statement the group's rules refuse.
+    RuleViolation {
+        /// Its index.
+        index: u64,
+        /// The rejection's code.
+        code: String,
+        /// The rejection.
+        error: String,
+    },
+}
+
+/// A detected misbehaviour and where its proof was written.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// What happened.
+    pub misbehaviour: Misbehaviour,
+    /// A sentence for people.
+    pub message: String,
+    /// The evidence file.
+    pub evidence: PathBuf,
+}
+
+/// What a successful sync did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Synced {
+    /// Verified size before.
+    pub from: u64,
+    /// Verified size after.
+    pub to: u64,
+}
+
+/// Evidence being gathered during a sync.
+struct Case {
+    verified: Option<Verified>,
+    shown: Vec<u8>,
+    extra: serde_json::Value,
+}
+
+impl Node {
+    /// Syncs with the host; see the module documentation.
+    pub async fn sync(&mut self) -> Result<Synced, NodeError> {
+        let note = self
+            .client
+            .get("/checkpoint")
+            .await?
+            .ok_or_else(|| NodeError::Network("the host has no checkpoint yet".into()))?;
+        let mut case = Case {
+            verified: self.replica.verified()?,
+            shown: note.clone(),
+            extra: json!({}),
+        };
+        let cp = match self.open_checkpoint(&note) {
+            Ok(cp) => cp,
+            Err(error) => return Err(self.misbehaved(Misbehaviour::BadCheckpoint { error }, &case)),
+        };
+        let old = case.verified.as_ref().map_or(0, |v| v.size);
+        if let Some(v) = &case.verified {
+            if cp.size() < v.size {
+                return Err(self.misbehaved(
+                    Misbehaviour::Rollback {
+                        verified: v.size,
+                        shown: cp.size(),
+                    },
+                    &case,
+                ));
+            }
+            if cp.size() == v.size {
+                if cp.root() != v.root {
+                    return Err(self.misbehaved(Misbehaviour::Fork { size: v.size }, &case));
+                }
+                return Ok(Synced { from: old, to: old });
+            }
+            if let Err((m, proof)) = self.check_consistency(v, &cp).await {
+                case.extra = json!({ "consistency_proof": proof });
+                return Err(self.misbehaved(m, &case));
+            }
+        }
+        let entries = match self.fetch_and_check(old, &cp, &mut case).await {
+            Ok(e) => e,
+            Err(m) => {
+                self.reload_group()?;
+                return Err(self.misbehaved(m, &case));
+            }
+        };
+        let verified = Verified {
+            size: cp.size(),
+            root: cp.root(),
+            note,
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.replica
+            .append(&entries, &verified, &self.frontier, now)?;
+        Ok(Synced {
+            from: old,
+            to: cp.size(),
+        })
+    }
+
+    /// Opens a checkpoint note with the log key from genesis.
+    pub(crate) fn open_checkpoint(&self, note: &[u8]) -> Result<Checkpoint, String> {
+        Checkpoint::open(note, &self.origin, &self.known)
+            .map(|o| o.checkpoint().clone())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Computes the consistency proof from the host's tiles and verifies it.
+    async fn check_consistency(
+        &self,
+        v: &Verified,
+        cp: &Checkpoint,
+    ) -> Result<(), (Misbehaviour, Vec<String>)> {
+        let inconsistent = |error: String, proof: Vec<String>| {
+            (
+                Misbehaviour::Inconsistent {
+                    old: v.size,
+                    new: cp.size(),
+                    error,
+                },
+                proof,
+            )
+        };
+        let plan =
+            consistency_plan(v.size, cp.size()).map_err(|e| inconsistent(e.to_string(), vec![]))?;
+        let tiles = tiles_for_nodes(plan.ids(), cp.size())
+            .map_err(|e| inconsistent(e.to_string(), vec![]))?;
+        let mut fetched = FetchedTiles(Default::default());
+        for tile in tiles {
+            let path = tile.path();
+            match self.client.get(&format!("/{path}")).await {
+                Ok(Some(data)) => {
+                    fetched.0.insert(tile, data);
+                }
+                Ok(None) => return Err((Misbehaviour::Missing { path }, vec![])),
+                Err(e) => return Err(inconsistent(e.to_string(), vec![])),
+            }
+        }
+        let proof = prove_consistency(&TileHashReader::new(cp.size(), fetched), v.size, cp.size())
+            .map_err(|e| inconsistent(format!("the tiles do not give a proof: {e}"), vec![]))?;
+        let shown: Vec<String> = proof
+            .iter()
+            .map(|h| STANDARD.encode(h.as_bytes()))
+            .collect();
+        verify_consistency(v.size, cp.size(), &v.root, &cp.root(), &proof)
+            .map_err(|e| inconsistent(format!("the proof from the host's tiles fails: {e}"), shown))
+    }
+
+    /// Fetches the entries `old..cp.size`, checks them against the tree and applies them
+    /// to the group (which the caller rebuilds if this fails).
+    async fn fetch_and_check(
+        &mut self,
+        old: u64,
+        cp: &Checkpoint,
+        case: &mut Case,
+    ) -> Result<Vec<Signed>, Misbehaviour> {
+        let mut frontier = self.frontier.clone();
+        let mut out = Vec::new();
+        let mut index = old;
+        while index < cp.size() {
+            let n = index / 256;
+            let width = (cp.size() - n * 256).min(256) as u16;
+            let bundle = EntryBundle::new(n, width).map_err(|e| Misbehaviour::BadEntry {
+                index,
+                error: e.to_string(),
+            })?;
+            let path = bundle.path();
+            let data = match self.client.get(&format!("/{path}")).await {
+                Ok(Some(d)) => d,
+                Ok(None) => return Err(Misbehaviour::Missing { path }),
+                Err(e) => {
+                    return Err(Misbehaviour::Missing {
+                        path: format!("{path} ({e})"),
+                    });
+                }
+            };
+            let entries = parse_bundle(bundle, &data).map_err(|e| Misbehaviour::BadEntry {
+                index,
+                error: format!("{path}: {e}"),
+            })?;
+            for (i, leaf) in entries.iter().enumerate() {
+                let at = n * 256 + i as u64;
+                if at < old {
+                    let ours = self.replica.leaf(at).ok().flatten();
+                    if ours.as_deref() != Some(*leaf) {
+                        case.extra = json!({ "index": at, "shown_entry": STANDARD.encode(leaf) });
+                        return Err(Misbehaviour::HistoryChanged { index: at });
+                    }
+                    continue;
+                }
+                case.extra = json!({ "index": at, "entry": STANDARD.encode(leaf) });
+                frontier
+                    .append(tlog::leaf_hash(leaf), |_, _| {})
+                    .map_err(|e| Misbehaviour::BadEntry {
+                        index: at,
+                        error: e.to_string(),
+                    })?;
+                let signed = Signed::from_leaf(leaf).map_err(|e| Misbehaviour::BadEntry {
+                    index: at,
+                    error: e.to_string(),
+                })?;
+                self.group
+                    .apply_with(&signed, SignatureCheck::Verify)
+                    .map_err(|r| Misbehaviour::RuleViolation {
+                        index: at,
+                        code: r.code().to_owned(),
+                        error: r.to_string(),
+                    })?;
+                out.push(signed);
+            }
+            index = n * 256 + u64::from(width);
+        }
+        if frontier.root() != cp.root() {
+            case.extra = json!({ "computed_root": frontier.root().to_base64() });
+            return Err(Misbehaviour::RootMismatch { size: cp.size() });
+        }
+        self.frontier = frontier;
+        Ok(out)
+    }
+
+    /// Rebuilds the in-memory group from the replica (after a failed sync touched it).
+    pub(crate) fn reload_group(&mut self) -> Result<(), NodeError> {
+        let mut group = Group::new();
+        self.replica.for_each_leaf(|i, leaf| {
+            let s = Signed::from_leaf(leaf)
+                .map_err(|e| NodeError::Replica(format!("entry {i}: {e}")))?;
+            group
+                .apply_with(&s, SignatureCheck::Trusted)
+                .map(|_| ())
+                .map_err(|r| NodeError::Replica(format!("entry {i}: {r}")))
+        })?;
+        self.group = group;
+        self.frontier = self.replica.frontier()?;
+        Ok(())
+    }
+
+    /// Writes the evidence of `m` and returns the error that stops the sync.
+    fn misbehaved(&self, m: Misbehaviour, case: &Case) -> NodeError {
+        let message = describe(&m);
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = self.data.join("evidence");
+        let path = dir.join(format!("{unix}.json"));
+        let evidence = json!({
+            "misbehaviour": m,
+            "message": message,
+            "host": self.client.base(),
+            "verified_checkpoint": case.verified.as_ref().map(|v| String::from_utf8_lossy(&v.note).into_owned()),
+            "shown_checkpoint": String::from_utf8_lossy(&case.shown),
+            "detail": case.extra,
+        });
+        let written = std::fs::create_dir_all(&dir).and_then(|()| {
+            std::fs::write(
+                &path,
+                serde_json::to_vec_pretty(&evidence).unwrap_or_default(),
+            )
+        });
+        if let Err(e) = written {
+            tracing::error!(error = %e, path = %path.display(), "cannot write evidence");
+        }
+        NodeError::HostMisbehaved(Box::new(Report {
+            misbehaviour: m,
+            message,
+            evidence: path,
+        }))
+    }
+}
+
+/// A sentence for people.
+pub fn describe(m: &Misbehaviour) -> String {
+    match m {
+        Misbehaviour::BadCheckpoint { error } => {
+            format!("the host served a checkpoint that is not this log's: {error}")
+        }
+        Misbehaviour::Rollback { verified, shown } => {
+            format!(
+                "the host rolled the log back: it showed size {shown} after signing size {verified}"
+            )
+        }
+        Misbehaviour::Fork { size } => {
+            format!("the host signed two different trees of size {size}: a forked log")
+        }
+        Misbehaviour::Inconsistent { old, new, error } => {
+            format!(
+                "the host's tree of size {new} does not extend the verified tree of size {old}: {error}"
+            )
+        }
+        Misbehaviour::Missing { path } => {
+            format!("the host does not serve {path}, which its checkpoint implies")
+        }
+        Misbehaviour::HistoryChanged { index } => {
+            format!("the host changed entry {index}, which this node had verified")
+        }
+        Misbehaviour::BadEntry { index, error } => {
+            format!("entry {index} is not a valid statement: {error}")
+        }
+        Misbehaviour::RootMismatch { size } => {
+            format!("the entries the host served do not hash to its checkpoint of size {size}")
+        }
+        Misbehaviour::RuleViolation { index, error, .. } => {
+            format!("the host admitted entry {index}, which the group's rules refuse: {error}")
+        }
+    }
+}
