@@ -6,11 +6,17 @@
 //!    the node computes the consistency proof itself from the host's tiles and verifies it.
 //! 3. The new entry bundles must start with the entries the node already has, and every
 //!    new entry must hash, with the ones before, to the checkpoint's root.
-//! 4. Every new statement goes through the same group fold the host runs.
+//! 4. Only then — once the signed checkpoint commits the host to these exact entries —
+//!    is each one read: entry 0 must be the genesis pinned at `node init`, and every new
+//!    statement goes through the same group fold the host runs. Checking the root first
+//!    keeps the report honest: bytes altered in transit are a root mismatch, not a
+//!    statement "the host admitted", and a rule violation is always one the host signed.
 //!
 //! Anything wrong stops the sync: the replica is not changed, and what the host did is
 //! written to `evidence/` with everything needed to show it to someone else (the two
-//! checkpoints, the entry, the proof).
+//! checkpoints, the entry, the proof). A host that cannot be reached, or answers a read
+//! with an error status, stops the sync too but proves nothing: that is a
+//! [`NodeError::Network`], and no evidence is written.
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -51,6 +57,14 @@ pub enum Misbehaviour {
         /// The size.
         size: u64,
     },
+    /// The host shows a tree that the witnesses did not cosign, while a witness holds a
+    /// log-signed tree of the same size with another root: a split view.
+    SplitView {
+        /// The size.
+        size: u64,
+        /// The witness that holds the other tree.
+        witness: String,
+    },
     /// The new checkpoint is not consistent with the verified one (per the host's tiles).
     Inconsistent {
         /// The verified size.
@@ -60,12 +74,13 @@ pub enum Misbehaviour {
         /// Why.
         error: String,
     },
-    /// The host does not serve data its checkpoint implies.
+    /// The host does not serve data its checkpoint implies (it answers 404).
     Missing {
         /// The path.
         path: String,
     },
-    /// An entry the node already had differs in the host's bundle.
+    /// An entry the node already had differs in the host's bundle, or the signed tree's
+    /// entry 0 is not the genesis pinned when the node was set up.
     HistoryChanged {
         /// Its index.
         index: u64,
@@ -120,6 +135,26 @@ struct Case {
     extra: serde_json::Value,
 }
 
+/// Why a step of the sync stopped: the host misbehaved (written up as evidence), or the
+/// sync could not finish for a reason that proves nothing against the host (it could not
+/// be reached or answered with an error status, or the replica failed).
+enum Stop {
+    Host(Misbehaviour),
+    Node(NodeError),
+}
+
+impl From<Misbehaviour> for Stop {
+    fn from(m: Misbehaviour) -> Stop {
+        Stop::Host(m)
+    }
+}
+
+impl From<NodeError> for Stop {
+    fn from(e: NodeError) -> Stop {
+        Stop::Node(e)
+    }
+}
+
 impl Node {
     /// Syncs with the host; see the module documentation.
     pub async fn sync(&mut self) -> Result<Synced, NodeError> {
@@ -154,16 +189,21 @@ impl Node {
                 }
                 return Ok(Synced { from: old, to: old });
             }
-            if let Err((m, proof)) = self.check_consistency(v, &cp).await {
-                case.extra = json!({ "consistency_proof": proof });
-                return Err(self.misbehaved(m, &case));
-            }
+        }
+        if let Err(stop) = self.check_witnesses(&note, &cp, &mut case).await {
+            return Err(self.stopped(stop, &case));
+        }
+        if let Some(v) = &case.verified
+            && let Err((stop, proof)) = self.check_consistency(v, &cp).await
+        {
+            case.extra = json!({ "consistency_proof": proof });
+            return Err(self.stopped(stop, &case));
         }
         let entries = match self.fetch_and_check(old, &cp, &mut case).await {
             Ok(e) => e,
-            Err(m) => {
+            Err(stop) => {
                 self.reload_group()?;
-                return Err(self.misbehaved(m, &case));
+                return Err(self.stopped(stop, &case));
             }
         };
         let verified = Verified {
@@ -174,8 +214,14 @@ impl Node {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        self.replica
-            .append(&entries, &verified, &self.frontier, now)?;
+        if let Err(e) = self
+            .replica
+            .append(&entries, &verified, &self.frontier, now)
+        {
+            // fetch_and_check moved the group and the frontier on: back to the replica's.
+            self.reload_group()?;
+            return Err(e);
+        }
         Ok(Synced {
             from: old,
             to: cp.size(),
@@ -189,19 +235,50 @@ impl Node {
             .map_err(|e| e.to_string())
     }
 
+    /// Requires the witness policy's cosignatures on `cp`. When they fall short, asks the
+    /// witnesses what they cosigned: another log-signed tree of the same size is a split
+    /// view (evidence); otherwise the checkpoint is simply not accepted yet.
+    async fn check_witnesses(
+        &self,
+        note: &[u8],
+        cp: &Checkpoint,
+        case: &mut Case,
+    ) -> Result<(), Stop> {
+        let opened = Checkpoint::open(note, &self.origin, &self.known).map_err(|e| {
+            Stop::Host(Misbehaviour::BadCheckpoint {
+                error: e.to_string(),
+            })
+        })?;
+        let Err((got, required)) = self.policy.check(&opened) else {
+            return Ok(());
+        };
+        if let Some((witness, other)) = self.gossip(cp).await {
+            case.extra = json!({ "witness_checkpoint": String::from_utf8_lossy(&other) });
+            return Err(Stop::Host(Misbehaviour::SplitView {
+                size: cp.size(),
+                witness,
+            }));
+        }
+        Err(Stop::Node(NodeError::Unwitnessed {
+            size: cp.size(),
+            got,
+            required,
+        }))
+    }
+
     /// Computes the consistency proof from the host's tiles and verifies it.
     async fn check_consistency(
         &self,
         v: &Verified,
         cp: &Checkpoint,
-    ) -> Result<(), (Misbehaviour, Vec<String>)> {
+    ) -> Result<(), (Stop, Vec<String>)> {
         let inconsistent = |error: String, proof: Vec<String>| {
             (
-                Misbehaviour::Inconsistent {
+                Stop::Host(Misbehaviour::Inconsistent {
                     old: v.size,
                     new: cp.size(),
                     error,
-                },
+                }),
                 proof,
             )
         };
@@ -216,8 +293,8 @@ impl Node {
                 Ok(Some(data)) => {
                     fetched.0.insert(tile, data);
                 }
-                Ok(None) => return Err((Misbehaviour::Missing { path }, vec![])),
-                Err(e) => return Err(inconsistent(e.to_string(), vec![])),
+                Ok(None) => return Err((Misbehaviour::Missing { path }.into(), vec![])),
+                Err(e) => return Err((e.into(), vec![])),
             }
         }
         let proof = prove_consistency(&TileHashReader::new(cp.size(), fetched), v.size, cp.size())
@@ -230,16 +307,16 @@ impl Node {
             .map_err(|e| inconsistent(format!("the proof from the host's tiles fails: {e}"), shown))
     }
 
-    /// Fetches the entries `old..cp.size`, checks them against the tree and applies them
-    /// to the group (which the caller rebuilds if this fails).
+    /// Fetches the entries `old..cp.size`, checks them against the tree, then checks and
+    /// applies them to the group (which the caller rebuilds if this fails).
     async fn fetch_and_check(
         &mut self,
         old: u64,
         cp: &Checkpoint,
         case: &mut Case,
-    ) -> Result<Vec<Signed>, Misbehaviour> {
+    ) -> Result<Vec<Signed>, Stop> {
         let mut frontier = self.frontier.clone();
-        let mut out = Vec::new();
+        let mut leaves: Vec<Vec<u8>> = Vec::new();
         let mut index = old;
         while index < cp.size() {
             let n = index / 256;
@@ -249,15 +326,11 @@ impl Node {
                 error: e.to_string(),
             })?;
             let path = bundle.path();
-            let data = match self.client.get(&format!("/{path}")).await {
-                Ok(Some(d)) => d,
-                Ok(None) => return Err(Misbehaviour::Missing { path }),
-                Err(e) => {
-                    return Err(Misbehaviour::Missing {
-                        path: format!("{path} ({e})"),
-                    });
-                }
-            };
+            let data = self
+                .client
+                .get(&format!("/{path}"))
+                .await?
+                .ok_or_else(|| Misbehaviour::Missing { path: path.clone() })?;
             let entries = parse_bundle(bundle, &data).map_err(|e| Misbehaviour::BadEntry {
                 index,
                 error: format!("{path}: {e}"),
@@ -268,35 +341,63 @@ impl Node {
                     let ours = self.replica.leaf(at).ok().flatten();
                     if ours.as_deref() != Some(*leaf) {
                         case.extra = json!({ "index": at, "shown_entry": STANDARD.encode(leaf) });
-                        return Err(Misbehaviour::HistoryChanged { index: at });
+                        return Err(Misbehaviour::HistoryChanged { index: at }.into());
                     }
                     continue;
                 }
-                case.extra = json!({ "index": at, "entry": STANDARD.encode(leaf) });
                 frontier
                     .append(tlog::leaf_hash(leaf), |_, _| {})
                     .map_err(|e| Misbehaviour::BadEntry {
                         index: at,
                         error: e.to_string(),
                     })?;
-                let signed = Signed::from_leaf(leaf).map_err(|e| Misbehaviour::BadEntry {
-                    index: at,
-                    error: e.to_string(),
-                })?;
-                self.group
-                    .apply_with(&signed, SignatureCheck::Verify)
-                    .map_err(|r| Misbehaviour::RuleViolation {
-                        index: at,
-                        code: r.code().to_owned(),
-                        error: r.to_string(),
-                    })?;
-                out.push(signed);
+                leaves.push(leaf.to_vec());
             }
             index = n * 256 + u64::from(width);
         }
         if frontier.root() != cp.root() {
             case.extra = json!({ "computed_root": frontier.root().to_base64() });
-            return Err(Misbehaviour::RootMismatch { size: cp.size() });
+            return Err(Misbehaviour::RootMismatch { size: cp.size() }.into());
+        }
+        // From here on the entries are the ones the host signed for.
+        let mut out = Vec::with_capacity(leaves.len());
+        for (at, leaf) in (old..).zip(leaves) {
+            if at == 0 {
+                let pinned = self
+                    .replica
+                    .meta("genesis")?
+                    .ok_or_else(|| NodeError::Replica("no genesis in the replica".into()))?;
+                if leaf != pinned {
+                    case.extra = json!({
+                        "index": 0,
+                        "shown_entry": STANDARD.encode(&leaf),
+                        "pinned_genesis": STANDARD.encode(&pinned),
+                    });
+                    return Err(Misbehaviour::HistoryChanged { index: 0 }.into());
+                }
+            }
+            let checked = Signed::from_leaf(&leaf)
+                .map_err(|e| Misbehaviour::BadEntry {
+                    index: at,
+                    error: e.to_string(),
+                })
+                .and_then(|signed| {
+                    self.group
+                        .apply_with(&signed, SignatureCheck::Verify)
+                        .map_err(|r| Misbehaviour::RuleViolation {
+                            index: at,
+                            code: r.code().to_owned(),
+                            error: r.to_string(),
+                        })?;
+                    Ok(signed)
+                });
+            match checked {
+                Ok(signed) => out.push(signed),
+                Err(m) => {
+                    case.extra = json!({ "index": at, "entry": STANDARD.encode(&leaf) });
+                    return Err(m.into());
+                }
+            }
         }
         self.frontier = frontier;
         Ok(out)
@@ -316,6 +417,14 @@ impl Node {
         self.group = group;
         self.frontier = self.replica.frontier()?;
         Ok(())
+    }
+
+    /// The error that stops the sync: evidence written if the host misbehaved.
+    fn stopped(&self, stop: Stop, case: &Case) -> NodeError {
+        match stop {
+            Stop::Host(m) => self.misbehaved(m, case),
+            Stop::Node(e) => e,
+        }
     }
 
     /// Writes the evidence of `m` and returns the error that stops the sync.
@@ -370,6 +479,9 @@ pub fn describe(m: &Misbehaviour) -> String {
                 "the host's tree of size {new} does not extend the verified tree of size {old}: {error}"
             )
         }
+        Misbehaviour::SplitView { size, witness } => format!(
+            "the host shows a tree of size {size} that the witnesses did not cosign, while witness {witness} holds another tree of that size signed by the log: a split view"
+        ),
         Misbehaviour::Missing { path } => {
             format!("the host does not serve {path}, which its checkpoint implies")
         }
