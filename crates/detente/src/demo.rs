@@ -15,7 +15,7 @@ use host::{Host, HostConfig};
 use node::{MemberKeys, Node};
 use serde_json::json;
 use statement::build::Draft;
-use statement::kind::{GenesisDocument, Rules, WitnessPolicy};
+use statement::kind::{GenesisDocument, Rules, WitnessEntry, WitnessPolicy};
 use statement::{MemberId, Stance, Tlp};
 
 use crate::cli::DemoArgs;
@@ -23,6 +23,9 @@ use crate::setup::assemble_and_check;
 use crate::views::{content, standing_table};
 
 const ORIGIN: &str = "demo.detente.example/wg-1";
+/// Witnesses in the demo, and how many cosignatures nodes require.
+const WITNESSES: usize = 3;
+const WITNESSES_REQUIRED: u32 = 2;
 const NAMES: [(&str, &str); 9] = [
     ("cert-north", "CERT North"),
     ("csirt-east", "CSIRT East"),
@@ -62,6 +65,11 @@ impl Demo {
             self.nodes[who].member().as_str(),
             posted.index
         ));
+        // Every node follows the log as it grows, so each sees every cosigned checkpoint:
+        // standing's witnessed times are then the same on every node.
+        for node in &mut self.nodes {
+            node.sync().await?;
+        }
         Ok(posted.id)
     }
 
@@ -87,6 +95,30 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
     }
     let host_dir = dir.join("host");
     let (signer, _) = host::keys::load_or_create(&host_dir, ORIGIN)?;
+    let log = [(ORIGIN.to_owned(), signer.verifier().to_vkey())];
+    let mut witnesses = Vec::new();
+    for (id, _) in NAMES.iter().take(WITNESSES) {
+        let name = format!("{id}.example/witness");
+        let w = witness::start(
+            &dir.join(format!("witness-{id}")),
+            Some(&name),
+            &log,
+            "127.0.0.1:0".parse()?,
+        )
+        .await?;
+        witnesses.push(w);
+    }
+    let policy = WitnessPolicy {
+        k: WITNESSES_REQUIRED,
+        witnesses: witnesses
+            .iter()
+            .map(|w| WitnessEntry {
+                name: w.name.clone(),
+                url: format!("http://{}", w.addr),
+                key: w.vkey.clone(),
+            })
+            .collect(),
+    };
     let keys: Vec<MemberKeys> = (0..=n)
         .map(|i| MemberKeys::generate(MemberId::new(NAMES[i].0)?).map_err(Into::into))
         .collect::<anyhow::Result<_>>()?;
@@ -106,7 +138,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
             .collect(),
         rules: Rules {
             member_quorum: (n as u32) / 2 + 1,
-            witnesses: WitnessPolicy::default(),
+            witnesses: policy,
         },
     };
     let sigs = keys[..n]
@@ -144,6 +176,9 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
     };
     let result = scenario(&mut demo, newcomer, &dir, &url, genesis.leaf(), a.scale).await;
     host.stop().await;
+    for w in witnesses {
+        w.stop().await;
+    }
     let summary = result?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -383,7 +418,7 @@ async fn report(d: &mut Demo, amber: statement::StatementId) -> anyhow::Result<s
         }
         members.push(json!({ "member": node.member(), "verified": audit.statements, "can_read_amber": node.open_sealed(&s).is_some() }));
     }
-    let (standing, table) = standing_table(d.nodes[0].group(), &node::now());
+    let (standing, table) = standing_table(&d.nodes[0], &node::now())?;
     d.say("\n11. Standing, computed from the log by any node\n");
     d.say(table.trim_end());
     Ok(json!({ "members": members, "standing": standing }))

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use node::{MemberKeys, Node};
 use statement::build::{Author, genesis as assemble_genesis};
-use statement::kind::{FounderSignature, GenesisDocument, MemberEntry, Rules, WitnessPolicy};
+use statement::kind::{
+    FounderSignature, GenesisDocument, MemberEntry, Rules, WitnessEntry, WitnessPolicy,
+};
 use statement::{Body, MemberId};
 
 use crate::cli::{GenesisCommand, KeygenArgs, NodeCommand};
@@ -48,6 +50,8 @@ pub fn genesis(c: GenesisCommand) -> anyhow::Result<()> {
             log_key,
             founders,
             quorum,
+            witnesses,
+            witnesses_required,
             out,
         } => {
             let founders = founders
@@ -58,6 +62,7 @@ pub fn genesis(c: GenesisCommand) -> anyhow::Result<()> {
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let quorum = quorum.unwrap_or(founders.len() as u32 / 2 + 1);
+            let witnesses = witness_policy(&witnesses, witnesses_required)?;
             let document = GenesisDocument {
                 name,
                 origin,
@@ -65,7 +70,7 @@ pub fn genesis(c: GenesisCommand) -> anyhow::Result<()> {
                 founders,
                 rules: Rules {
                     member_quorum: quorum,
-                    witnesses: WitnessPolicy::default(),
+                    witnesses,
                 },
             };
             document.check()?;
@@ -133,6 +138,31 @@ pub fn genesis(c: GenesisCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The witness policy from `--witness URL=VERIFIER_KEY` flags: the name is the key's
+/// name; k defaults to a majority.
+fn witness_policy(specs: &[String], k: Option<u32>) -> anyhow::Result<WitnessPolicy> {
+    let witnesses = specs
+        .iter()
+        .map(|spec| {
+            let (url, key) = spec
+                .split_once('=')
+                .with_context(|| format!("--witness {spec:?}: write URL=VERIFIER_KEY"))?;
+            let name = key.split('+').next().unwrap_or_default().to_owned();
+            Ok(WitnessEntry {
+                name,
+                url: url.to_owned(),
+                key: key.to_owned(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let k = k.unwrap_or(if witnesses.is_empty() {
+        0
+    } else {
+        witnesses.len() as u32 / 2 + 1
+    });
+    Ok(WitnessPolicy { k, witnesses })
 }
 
 /// Builds the genesis statement and checks every founder's signature.

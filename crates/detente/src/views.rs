@@ -302,9 +302,9 @@ pub fn requests(a: NodeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The standing table as text.
-pub fn standing_table(g: &Group, now: &statement::Timestamp) -> (Value, String) {
-    let rows = g.standing(now, &|_| None);
+/// The standing table as text, with witnessed times where the log has them.
+pub fn standing_table(node: &Node, now: &statement::Timestamp) -> anyhow::Result<(Value, String)> {
+    let rows = node.standing(now)?;
     let mut text = format!(
         "{:<14} {:>9} {:>9} {:>8} {:>8} {:>11} {:>8} {:>10} {:>8}\n",
         "member",
@@ -340,12 +340,12 @@ pub fn standing_table(g: &Group, now: &statement::Timestamp) -> (Value, String) 
             r.agreements_signed
         );
     }
-    (json!(rows), text)
+    Ok((json!(rows), text))
 }
 
 pub fn standing(a: NodeArgs) -> anyhow::Result<()> {
     let node = open(&a)?;
-    let (value, text) = standing_table(node.group(), &node::now());
+    let (value, text) = standing_table(&node, &node::now())?;
     print(a.json, &value, text.trim_end());
     Ok(())
 }

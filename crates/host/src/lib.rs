@@ -15,6 +15,7 @@ pub mod rate;
 mod recover;
 pub mod sequencer;
 pub mod tiles;
+pub mod witnesses;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -181,8 +182,9 @@ impl Host {
         let state = Arc::new(SqliteState::open(&config.data.join("state.sqlite"))?);
         let shared = Arc::new(Shared::default());
         let (seq_tiles, seq_state, seq_shared) = (tiles.clone(), state.clone(), shared.clone());
+        let runtime = tokio::runtime::Handle::current();
         let sequencer = tokio::task::spawn_blocking(move || {
-            Sequencer::open(seq_tiles, seq_state, signer, seq_shared, genesis)
+            Sequencer::open(seq_tiles, seq_state, signer, seq_shared, genesis, runtime)
         })
         .await
         .map_err(|e| HostError::Corrupt(format!("sequencer start panicked: {e}")))??;

@@ -19,6 +19,7 @@ use tlog::tile::{TileEdge, bundles_for_size, parse_bundle};
 
 use crate::sequencer::Sequencer;
 use crate::tiles::TileCache;
+use crate::witnesses::Witnesses;
 use crate::{HostError, Shared};
 
 impl Sequencer {
@@ -29,6 +30,7 @@ impl Sequencer {
         signer: Signer,
         shared: Arc<Shared>,
         genesis: Option<Signed>,
+        runtime: tokio::runtime::Handle,
     ) -> Result<Sequencer, HostError> {
         let origin =
             Origin::new(signer.name().as_ref()).map_err(|e| HostError::Config(e.to_string()))?;
@@ -43,6 +45,9 @@ impl Sequencer {
             origin,
             cache: Arc::new(TileCache::default()),
             shared,
+            witnesses: None,
+            head_witnessed: false,
+            pending: Vec::new(),
         };
         s.rebuild()?;
         match (s.head.is_some(), genesis) {
@@ -68,6 +73,12 @@ impl Sequencer {
             (true, None) => {}
         }
         s.shared.refresh_members(&s.group);
+        if let Some(g) = s.group.genesis() {
+            s.witnesses = Some(Witnesses::new(&g.rules.witnesses, runtime));
+        }
+        // Learn whether the head is cosigned as the policy requires (and add any missing
+        // cosignatures) before answering anyone.
+        s.rewitness();
         Ok(s)
     }
 

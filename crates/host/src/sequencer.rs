@@ -27,11 +27,12 @@ use statement::group::{Effect, SignatureCheck};
 use statement::{Group, Rejection, Signed, StatementId};
 use store::{Head, StateStore, TileStore};
 use tlog::checkpoint::{Checkpoint, Origin};
-use tlog::note::Signer;
+use tlog::note::{Note, Signer};
 use tlog::tile::{TILE_WIDTH, TileEdge, encode_bundle};
 use tokio::sync::oneshot;
 
-use crate::tiles::{OwnTiles, TileCache, inclusion};
+use crate::tiles::{OwnTiles, TileCache, consistency, inclusion};
+use crate::witnesses::Witnesses;
 use crate::{BatchConfig, HostError, Shared};
 
 /// A statement handed to the sequencer, with where to send the outcome.
@@ -84,7 +85,17 @@ pub struct Sequencer {
     pub(crate) origin: Origin,
     pub(crate) cache: Arc<TileCache>,
     pub(crate) shared: Arc<Shared>,
+    /// The group's witnesses (none until genesis is known).
+    pub(crate) witnesses: Option<Witnesses>,
+    /// Whether the head's checkpoint carries the cosignatures the witness policy requires.
+    pub(crate) head_witnessed: bool,
+    /// Submitters whose statements are durable, waiting for a checkpoint that meets the
+    /// witness policy: (index, id, duplicate, reply).
+    pub(crate) pending: Vec<(u64, StatementId, bool, oneshot::Sender<Outcome>)>,
 }
+
+/// How often the sequencer asks the witnesses again while answers wait for them.
+const REWITNESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A batch being filled.
 #[derive(Default)]
@@ -97,7 +108,22 @@ struct Batch {
 impl Sequencer {
     /// Runs until every sender of `rx` is gone, then finishes the batch in flight.
     pub fn run(mut self, rx: Receiver<Submission>, config: BatchConfig) {
-        while let Ok(first) = rx.recv() {
+        loop {
+            let first = if self.pending.is_empty() {
+                match rx.recv() {
+                    Ok(s) => s,
+                    Err(_) => break,
+                }
+            } else {
+                match rx.recv_timeout(REWITNESS_INTERVAL) {
+                    Ok(s) => s,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.rewitness();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            };
             let deadline = Instant::now() + config.interval();
             let mut batch = Batch::default();
             self.admit(first, &mut batch);
@@ -117,6 +143,9 @@ impl Sequencer {
                     return;
                 }
             }
+        }
+        for (.., reply) in self.pending.drain(..) {
+            let _ = reply.send(Err(Refusal::Unavailable));
         }
         tracing::info!("sequencer stopped");
     }
@@ -229,8 +258,9 @@ impl Sequencer {
         let checkpoint = Checkpoint::new(self.origin.clone(), update.size, update.root);
         let note = checkpoint
             .sign(&[&self.signer])
-            .map_err(|e| HostError::Corrupt(e.to_string()))?
-            .to_bytes();
+            .map_err(|e| HostError::Corrupt(e.to_string()))?;
+        let (note, witnessed) = self.witness(note, &checkpoint);
+        let note = note.to_bytes();
         let head = Head {
             size: update.size,
             root: update.root,
@@ -245,6 +275,7 @@ impl Sequencer {
         self.state.commit(old, &head, &ids)?;
         self.tiles.publish_checkpoint(&note)?;
         self.head = Some(head);
+        self.head_witnessed = witnessed;
         self.shared.publish(
             &self.group,
             update.size,
@@ -254,19 +285,114 @@ impl Sequencer {
             .metrics
             .batch(batch.entries.len(), started.elapsed(), update.size);
         for (i, (s, reply)) in batch.entries.into_iter().enumerate() {
-            let _ = reply.send(
-                self.receipt(old + i as u64, s.id(), false)
-                    .ok_or(Refusal::Unavailable),
-            );
+            self.pending.push((old + i as u64, s.id(), false, reply));
         }
-        self.answer_waiting(batch.waiting);
+        for (index, id, reply) in batch.waiting {
+            self.pending.push((index, id, true, reply));
+        }
+        self.answer_pending();
         Ok(())
     }
 
-    fn answer_waiting(&self, waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>) {
-        for (index, id, reply) in waiting {
-            let _ = reply.send(self.receipt(index, id, true).ok_or(Refusal::Unavailable));
+    /// Answers every waiting submitter, if the head meets the witness policy.
+    fn answer_pending(&mut self) {
+        if !self.head_witnessed {
+            if !self.pending.is_empty() {
+                tracing::warn!(
+                    waiting = self.pending.len(),
+                    "answers wait for a checkpoint cosigned by enough witnesses"
+                );
+            }
+            return;
         }
+        for (index, id, duplicate, reply) in std::mem::take(&mut self.pending) {
+            let _ = reply.send(
+                self.receipt(index, id, duplicate)
+                    .ok_or(Refusal::Unavailable),
+            );
+        }
+    }
+
+    fn answer_waiting(&mut self, waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>) {
+        for (index, id, reply) in waiting {
+            self.pending.push((index, id, true, reply));
+        }
+        self.answer_pending();
+    }
+
+    /// Asks the witnesses to cosign `note`; returns it with their cosignatures and whether
+    /// it meets the policy.
+    fn witness(&mut self, note: Note, cp: &Checkpoint) -> (Note, bool) {
+        let Some(w) = self.witnesses.as_mut() else {
+            return (note, true);
+        };
+        if w.is_empty() {
+            return (note, w.threshold() == 0);
+        }
+        let tiles = OwnTiles {
+            store: self.tiles.as_ref(),
+            cache: &self.cache,
+        };
+        let prove = |old: u64| {
+            consistency(
+                OwnTiles {
+                    store: tiles.store,
+                    cache: tiles.cache,
+                },
+                old,
+                cp.size(),
+            )
+            .ok()
+        };
+        let (note, n) = w.cosign(&note, cp, &prove, &self.shared.metrics);
+        let ok = n >= w.threshold();
+        if !ok {
+            self.shared.metrics.fault("witness_quorum");
+            tracing::warn!(
+                cosignatures = n,
+                required = w.threshold(),
+                size = cp.size(),
+                "cannot reach enough witnesses; sequencing goes on, answers wait"
+            );
+        }
+        (note, ok)
+    }
+
+    /// Asks the witnesses again about the head (after a round that fell short of the
+    /// policy, or at start) and publishes the head's checkpoint with any new cosignatures.
+    pub(crate) fn rewitness(&mut self) {
+        let Some(head) = self.head.clone() else {
+            return;
+        };
+        let Ok(note) = Note::parse(&head.checkpoint) else {
+            return;
+        };
+        let Ok(cp) = Checkpoint::parse(note.text()) else {
+            return;
+        };
+        let (note, ok) = self.witness(note, &cp);
+        let bytes = note.to_bytes();
+        if bytes != head.checkpoint {
+            let amended = self
+                .state
+                .amend_checkpoint(head.size, &bytes)
+                .and_then(|()| self.tiles.publish_checkpoint(&bytes));
+            if let Err(e) = amended {
+                tracing::error!(error = %e, "cannot publish the cosigned checkpoint");
+                return;
+            }
+            self.head = Some(Head {
+                checkpoint: bytes.clone(),
+                ..head
+            });
+            self.shared.publish(
+                &self.group,
+                cp.size(),
+                Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
+            );
+        }
+        self.head_witnessed = ok;
+        self.answer_pending();
     }
 
     /// The entry bundles to write for new `leaves` appended at `old`: every bundle they

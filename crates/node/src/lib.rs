@@ -10,6 +10,7 @@ pub mod client;
 pub mod keys;
 pub mod replica;
 pub mod sync;
+pub mod witnessing;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -45,6 +46,19 @@ pub enum NodeError {
     /// The host misbehaved; the report says how, and where the evidence is.
     #[error("{}: evidence written to {}", .0.message, .0.evidence.display())]
     HostMisbehaved(Box<Report>),
+    /// The checkpoint lacks the cosignatures the witness policy requires (the host may not
+    /// reach its witnesses); nothing was accepted.
+    #[error(
+        "the host's checkpoint of size {size} carries {got} of the {required} witness cosignatures the group requires; not accepted (retry later)"
+    )]
+    Unwitnessed {
+        /// Its size.
+        size: u64,
+        /// Valid policy cosignatures on it.
+        got: usize,
+        /// Cosignatures required.
+        required: usize,
+    },
     /// The host refused a statement.
     #[error("the host refused the statement ({code}): {message}")]
     Refused {
@@ -101,6 +115,7 @@ pub struct Node {
     frontier: Frontier,
     origin: Origin,
     known: VerifierSet,
+    policy: witnessing::Policy,
     genesis: GenesisDocument,
     keys: MemberKeys,
     client: HostClient,
@@ -195,8 +210,10 @@ impl Node {
             Origin::new(document.origin.clone()).map_err(|e| NodeError::Setup(e.to_string()))?;
         let log_key = Ed25519Verifier::from_vkey(&document.log_key)
             .map_err(|e| NodeError::Setup(e.to_string()))?;
-        let known = VerifierSet::from_verifiers([log_key.into()])
-            .map_err(|e| NodeError::Setup(e.to_string()))?;
+        let policy = witnessing::Policy::from_genesis(&document.rules.witnesses)?;
+        let known =
+            VerifierSet::from_verifiers(std::iter::once(log_key.into()).chain(policy.verifiers()))
+                .map_err(|e| NodeError::Setup(e.to_string()))?;
         let client = HostClient::new(&host, keys.member.clone(), keys.signing.clone())?;
         let mut node = Node {
             data: data.to_path_buf(),
@@ -205,6 +222,7 @@ impl Node {
             frontier: Frontier::new(),
             origin,
             known,
+            policy,
             genesis: document,
             keys,
             client,

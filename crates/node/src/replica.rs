@@ -181,6 +181,19 @@ impl Replica {
         .collect()
     }
 
+    /// Every verified checkpoint note (as first verified), by increasing size.
+    pub fn checkpoint_notes(&self) -> Result<Vec<(u64, Vec<u8>)>, NodeError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        rows.map(|r| {
+            let (s, n) = r?;
+            Ok((u64::try_from(s).map_err(|_| corrupt("size"))?, n))
+        })
+        .collect()
+    }
+
     /// Adds verified entries and moves the verified checkpoint, atomically.
     pub fn append(
         &mut self,

@@ -133,6 +133,12 @@ pub trait StateStore: Send + Sync {
         ids: &[(Digest, u64)],
     ) -> Result<(), StoreError>;
 
+    /// Replaces the checkpoint note of the head, which must be at `size` (compare-and-swap:
+    /// otherwise [`StoreError::Conflict`] and nothing changes). For adding witnesses'
+    /// cosignatures to a checkpoint already committed; size and root never change here.
+    /// Durable on return.
+    fn amend_checkpoint(&self, size: u64, checkpoint: &[u8]) -> Result<(), StoreError>;
+
     /// The log index of a statement, if the committed log has it.
     fn index_of(&self, id: &Digest) -> Result<Option<u64>, StoreError>;
 }

@@ -128,6 +128,24 @@ impl StateStore for SqliteState {
         Ok(())
     }
 
+    fn amend_checkpoint(&self, size: u64, checkpoint: &[u8]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = read_head(&tx)?.map_or(0, |h| h.size);
+        if found != size || size == 0 {
+            return Err(StoreError::Conflict {
+                expected: size,
+                found,
+            });
+        }
+        tx.execute(
+            "UPDATE head SET checkpoint = ?1 WHERE one = 1",
+            params![checkpoint],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn index_of(&self, id: &Digest) -> Result<Option<u64>, StoreError> {
         let conn = self.lock();
         let idx: Option<i64> = conn

@@ -107,9 +107,26 @@ pub fn state_store_suite(store: &dyn StateStore, reopen: &dyn Fn() -> Box<dyn St
         Err(StoreError::Conflict { .. })
     ));
 
+    // Amending the head's checkpoint (adding cosignatures) is a compare-and-swap on size.
+    let mut amended = head(2);
+    amended.checkpoint = b"cp 2 with cosignatures\n".to_vec();
+    store.amend_checkpoint(2, &amended.checkpoint).unwrap();
+    assert_eq!(store.head().unwrap(), Some(amended.clone()));
+    assert!(matches!(
+        store.amend_checkpoint(1, b"x"),
+        Err(StoreError::Conflict {
+            expected: 1,
+            found: 2
+        })
+    ));
+    assert_eq!(store.head().unwrap(), Some(amended));
+
     // Durable: another handle sees it.
     let other = reopen();
-    assert_eq!(other.head().unwrap(), Some(head(2)));
+    assert_eq!(
+        other.head().unwrap().map(|h| (h.size, h.root)),
+        Some((2, head(2).root))
+    );
     assert_eq!(other.index_of(&id(0)).unwrap(), Some(0));
 
     // Of concurrent commits from the same size, exactly one wins.

@@ -174,6 +174,12 @@ impl Group {
         &self.changes
     }
 
+    /// Checks a piece of evidence against this group's keys, as the fold would, without
+    /// recording it: who equivocated, or why it proves nothing.
+    pub fn verify_evidence(&self, body: &crate::kind::EvidenceBody) -> Result<Accused, Rejection> {
+        evidence::check(self, body).map(|(accused, _)| accused)
+    }
+
     /// Recorded evidence of equivocation, in log order.
     pub fn evidence(&self) -> &[Evidence] {
         &self.evidence
