@@ -55,6 +55,13 @@ pub enum Command {
     Standing(NodeArgs),
     /// Re-derive the whole group from the log from scratch and compare.
     Verify(NodeArgs),
+    /// Run a witness: cosign a log's checkpoints, each consistent with the last one
+    /// cosigned (C2SP tlog-witness). `detente witness init` first.
+    Witness(WitnessArgs),
+    /// Check, offline, evidence that the host or a member equivocated.
+    VerifyEvidence(VerifyEvidenceArgs),
+    /// Measure this machine: how fast a host sequences statements, against raw Ed25519.
+    Bench(BenchArgs),
 }
 
 /// `detente demo`.
@@ -154,6 +161,12 @@ pub enum GenesisCommand {
         /// Approvals needed for a membership change [default: a majority of founders].
         #[arg(long)]
         quorum: Option<u32>,
+        /// A witness, as URL=VERIFIER_KEY (printed by `detente witness init`); repeat.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
+        /// Cosignatures nodes require on a checkpoint [default: a majority of witnesses].
+        #[arg(long)]
+        witnesses_required: Option<u32>,
         /// Where to write the draft.
         #[arg(long, default_value = "genesis-draft.json")]
         out: PathBuf,
@@ -203,6 +216,57 @@ pub enum NodeCommand {
         #[arg(long)]
         data: PathBuf,
     },
+}
+
+/// `detente witness`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct WitnessArgs {
+    /// Subcommand (omit to run the witness).
+    #[command(subcommand)]
+    pub init: Option<WitnessCommand>,
+    /// The witness's directory (witness.key, witness.vkey, witness.sqlite).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8480")]
+    pub listen: SocketAddr,
+    /// The witness's name (needed on first start if `witness init` was not run).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A log to witness, as ORIGIN=VERIFIER_KEY; repeat.
+    #[arg(long)]
+    pub log: Vec<String>,
+    /// Witness the log of this genesis (its origin and log key).
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+}
+
+/// `detente witness init`.
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Create the witness's key and print its verifier key, for genesis drafts.
+    Init {
+        /// The witness's directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The witness's name, a schema-less URL such as `cert-north.example/witness`.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// `detente verify-evidence`.
+#[derive(Debug, Args)]
+pub struct VerifyEvidenceArgs {
+    /// The evidence: a file from a node's `evidence/`, or an `evidence` statement (JSON).
+    pub file: PathBuf,
+    /// The group's genesis (for the log's and founders' keys).
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    /// Or a node's directory (for every member's keys, including later ones).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
 }
 
 /// Options of every command that works on a node.
@@ -367,4 +431,48 @@ pub enum PostCommand {
         /// The agreement.
         agreement: String,
     },
+}
+
+/// `detente bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[command(subcommand)]
+    pub what: BenchCommand,
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Start a host in this process on 127.0.0.1 and drive it from concurrent HTTP clients
+    /// with pre-signed statements: durably sequenced statements per second and
+    /// submit-to-answer latency, for single statements and for batches, each beside the raw
+    /// Ed25519 verification rate of one core measured in the same run. Build with
+    /// `--release`: a debug build measures the compiler, not the host.
+    Host(BenchHostArgs),
+}
+
+/// `detente bench host`.
+#[derive(Debug, Args)]
+pub struct BenchHostArgs {
+    /// Statements to sequence in each mode (single, then batched).
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub statements: u64,
+    /// Concurrent HTTP clients; each signs as its own member, one request at a time.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4000))]
+    pub clients: u32,
+    /// Statements per request in the batched mode.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    pub batch: u32,
+    /// The host's batch interval in milliseconds (its default is 100; a short one is what
+    /// a busy host with single-statement clients wants).
+    #[arg(long, default_value_t = 10)]
+    pub batch_interval_ms: u64,
+    /// Where to put the host's log, kept afterwards (default: a temporary directory,
+    /// removed). Must not exist yet, or be empty.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

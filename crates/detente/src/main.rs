@@ -1,11 +1,14 @@
 //! `detente`: the one binary of Détente — host, node, tools and demo.
 
+mod bench;
 mod cli;
 mod demo;
+mod evidence_cmd;
 mod host_cmd;
 mod node_cmd;
 mod setup;
 mod views;
+mod witness_cmd;
 
 use clap::Parser as _;
 use cli::{Cli, Command};
@@ -59,5 +62,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Agreements(a) => views::agreements(a),
         Command::Requests(a) => views::requests(a),
         Command::Standing(a) => views::standing(a),
+        Command::Bench(a) => bench::run(a).await,
+        Command::Witness(a) => witness_cmd::run(a).await,
+        Command::VerifyEvidence(a) => evidence_cmd::run(a),
     }
 }

@@ -1,0 +1,726 @@
+//! `detente bench host`: how fast a host durably sequences statements on this machine.
+//!
+//! A host is started in this process on 127.0.0.1 (its own tiles and SQLite under a
+//! temporary directory, every write fsynced as in production) for a group with one member
+//! per client, so that per-member rate limits never bind. Every statement is signed before
+//! the clock starts: signing is the clients' cost, not the host's. Then C clients, on a
+//! runtime of their own, each submit their member's statements one request at a time and
+//! wait for the answer — which the host gives only once the statement is durable in the
+//! log and covered by a published checkpoint. Measured: statements per second and
+//! submit-to-answer latency per request, for single statements and for batches.
+//!
+//! The baseline, taken in the same run on the same statements, is the raw Ed25519 rate of
+//! one core (`verify_strict` over each statement's signed bytes): checking signatures is
+//! the work the host cannot skip, so the ratio to it says how much the server adds. Where
+//! the time goes is shown from the kernel's per-thread CPU accounting (host runtime,
+//! sequencer, clients) and from the host's own metrics (batches, sequencing time).
+
+use std::collections::BTreeMap;
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail, ensure};
+use ed25519_dalek::{Signature, VerifyingKey};
+use host::{Host, HostConfig};
+use node::MemberKeys;
+use serde::Serialize;
+use statement::build::{Author, Draft};
+use statement::kind::{GenesisDocument, Rules, WitnessPolicy};
+use statement::{MemberId, Signed, Stance};
+use tokio::net::TcpStream;
+
+use crate::cli::{BenchArgs, BenchCommand, BenchHostArgs};
+use crate::setup::assemble_and_check;
+
+const ORIGIN: &str = "bench.detente.example/wg";
+/// Statements whose signatures the baseline verifies (each pass).
+const BASELINE_SAMPLE: usize = 20_000;
+/// Most statements the setup sends per request (the host's default limit).
+const SETUP_CHUNK: usize = 4096;
+
+pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
+    match a.what {
+        BenchCommand::Host(h) => bench_host(h).await,
+    }
+}
+
+/// One member's pre-signed work: each request of each phase, ready to write.
+struct Work {
+    warmup: Vec<u8>,
+    singles: Vec<Vec<u8>>,
+    batches: Vec<Vec<u8>>,
+}
+
+/// What one measured phase found.
+#[derive(Debug, Serialize)]
+struct Phase {
+    mode: &'static str,
+    statements_per_request: usize,
+    requests: usize,
+    statements: usize,
+    seconds: f64,
+    statements_per_second: f64,
+    ratio_to_baseline: f64,
+    latency_ms_p50: f64,
+    latency_ms_p99: f64,
+    latency_ms_max: f64,
+    host_batches: u64,
+    host_mean_batch: f64,
+    host_mean_sequencing_ms: f64,
+    cpu_seconds: BTreeMap<&'static str, f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    cpus: usize,
+    clients: usize,
+    batch_interval_ms: u64,
+    baseline_verify_per_second: f64,
+    baseline_passes: Vec<f64>,
+    presign_seconds: f64,
+    phases: Vec<Phase>,
+    tree_size: u64,
+    dir: Option<PathBuf>,
+}
+
+async fn bench_host(a: BenchHostArgs) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) && !a.json {
+        eprintln!(
+            "warning: this is a debug build; measure with `cargo run --release -p detente -- bench host`"
+        );
+    }
+    let clients = a.clients as usize;
+    let per_request = a.batch as usize;
+    let (dir, keep) = match &a.dir {
+        Some(d) => (d.clone(), true),
+        None => (
+            std::env::temp_dir().join(format!(
+                "detente-bench-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            )),
+            false,
+        ),
+    };
+    if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
+        bail!(
+            "{} is not empty: give a new directory to --dir",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let result = measure(&a, &dir, clients, per_request).await;
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let mut report = result?;
+    report.dir = keep.then_some(dir);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+async fn measure(
+    a: &BenchHostArgs,
+    dir: &Path,
+    clients: usize,
+    per_request: usize,
+) -> anyhow::Result<Report> {
+    let say = |s: &str| {
+        if !a.json {
+            eprintln!("{s}");
+        }
+    };
+    let host_dir = dir.join("host");
+    let (signer, _) = host::keys::load_or_create(&host_dir, ORIGIN)?;
+    let chair = MemberKeys::generate(MemberId::new("bench-chair")?)?;
+    let members: Vec<MemberKeys> = (0..clients)
+        .map(|i| {
+            Ok(MemberKeys::generate(MemberId::new(&format!(
+                "bench-{i:04}"
+            ))?)?)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let document = GenesisDocument {
+        name: "detente bench".into(),
+        origin: ORIGIN.into(),
+        log_key: signer.verifier().to_vkey(),
+        founders: vec![chair.entry("Bench chair", None)],
+        rules: Rules {
+            member_quorum: 1,
+            witnesses: WitnessPolicy::default(),
+        },
+    };
+    let sig = document.sign(chair.member.clone(), &chair.signing)?;
+    let genesis = assemble_and_check(document, vec![sig], &chair)?;
+    let genesis_path = dir.join("genesis.json");
+    std::fs::write(&genesis_path, genesis.leaf())?;
+
+    // The chair adds every client's member and approves each addition (quorum 1).
+    let mut chair_author = after_genesis(&chair, &genesis)?;
+    let mut setup = Vec::with_capacity(2 * clients);
+    for (i, m) in members.iter().enumerate() {
+        let add = chair_author.sign(
+            Draft::add_member(&m.entry(&format!("Bench member {i}"), None)),
+            &node::now(),
+        )?;
+        let approve = chair_author.sign(
+            Draft::position(add.id(), Stance::Approve, None),
+            &node::now(),
+        )?;
+        setup.push(add);
+        setup.push(approve);
+    }
+
+    let singles_each = (a.statements as usize).div_ceil(clients);
+    let batches_each = (a.statements as usize).div_ceil(clients * per_request);
+    say(&format!(
+        "Signing {} statements for {clients} members …",
+        clients * (1 + singles_each + batches_each * per_request)
+    ));
+    let started = Instant::now();
+    let (work, sample) = presign(&members, singles_each, batches_each, per_request)?;
+    let presign_seconds = started.elapsed().as_secs_f64();
+
+    say("Measuring raw Ed25519 verification on one core …");
+    let mut baseline_passes = vec![verify_rate(&sample)?];
+
+    let mut config = HostConfig::new(&host_dir);
+    config.listen = "127.0.0.1:0".parse()?;
+    config.genesis = Some(genesis_path);
+    config.batch.interval_ms = a.batch_interval_ms;
+    config.limits.statements_per_member_per_second = 10_000_000;
+    config.limits.statements_per_member_burst = 10_000_000;
+    let host = Host::start(config).await?;
+    let addr = host.addr;
+    say(&format!("Host on http://{addr}; founding the group …"));
+    let mut conn = Conn::open(addr).await?;
+    for chunk in setup.chunks(SETUP_CHUNK) {
+        let request = post_request(&batch_body(chunk.iter().map(Signed::leaf)));
+        let text = conn.submit(&request).await?;
+        ensure!(
+            text.matches("\"status\":200").count() == chunk.len(),
+            "the host refused part of the setup: {}",
+            text.chars().take(500).collect::<String>()
+        );
+    }
+
+    let json = a.json;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("bench-driver".into())
+        .spawn(move || {
+            let _ = tx.send(drive(addr, work, per_request, json));
+        })?;
+    let phases = rx.await.context("the bench driver stopped")??;
+
+    baseline_passes.push(verify_rate(&sample)?);
+    let tree_size = metric(&scrape(addr).await?, "detente_tree_size") as u64;
+    host.stop().await;
+    let expected = 1 + setup.len() + clients * (1 + singles_each + batches_each * per_request);
+    ensure!(
+        tree_size == expected as u64,
+        "the log holds {tree_size} entries, expected {expected}"
+    );
+    let baseline = baseline_passes.iter().copied().fold(0.0, f64::max);
+    let phases = phases
+        .into_iter()
+        .map(|mut p| {
+            p.ratio_to_baseline = p.statements_per_second / baseline;
+            p
+        })
+        .collect();
+    Ok(Report {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        clients,
+        batch_interval_ms: a.batch_interval_ms,
+        baseline_verify_per_second: baseline,
+        baseline_passes,
+        presign_seconds,
+        phases,
+        tree_size,
+        dir: None,
+    })
+}
+
+/// The chain of the genesis' author, placed after the genesis.
+fn after_genesis(keys: &MemberKeys, genesis: &Signed) -> anyhow::Result<Author> {
+    let mut group = statement::Group::new();
+    group
+        .apply_with(genesis, statement::group::SignatureCheck::Verify)
+        .map_err(|r| anyhow::anyhow!("the bench's own genesis is refused: {r}"))?;
+    Ok(Author::resume(
+        &group,
+        keys.member.clone(),
+        keys.signing.clone(),
+    ))
+}
+
+/// A sample statement for the baseline: the key, the signed bytes and the signature.
+type Sample = (VerifyingKey, Vec<u8>, Signature);
+
+/// Signs every member's statements, on every core, and builds the request bodies.
+fn presign(
+    members: &[MemberKeys],
+    singles_each: usize,
+    batches_each: usize,
+    per_request: usize,
+) -> anyhow::Result<(Vec<Work>, Vec<Sample>)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = members.len().div_ceil(threads);
+    let sample_each = BASELINE_SAMPLE.div_ceil(members.len());
+    let parts: Vec<anyhow::Result<(Vec<Work>, Vec<Sample>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = members
+            .chunks(chunk)
+            .map(|ms| {
+                s.spawn(move || {
+                    let mut work = Vec::with_capacity(ms.len());
+                    let mut sample = Vec::new();
+                    for m in ms {
+                        let (w, smp) =
+                            sign_member(m, singles_each, batches_each, per_request, sample_each)?;
+                        work.push(w);
+                        sample.extend(smp);
+                    }
+                    Ok((work, sample))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a signing thread panicked")))
+            })
+            .collect()
+    });
+    let mut work = Vec::with_capacity(members.len());
+    let mut sample = Vec::new();
+    for p in parts {
+        let (w, s) = p?;
+        work.extend(w);
+        sample.extend(s);
+    }
+    Ok((work, sample))
+}
+
+fn sign_member(
+    m: &MemberKeys,
+    singles_each: usize,
+    batches_each: usize,
+    per_request: usize,
+    sample_each: usize,
+) -> anyhow::Result<(Work, Vec<Sample>)> {
+    let mut author = Author::new(ORIGIN, m.member.clone(), m.signing.clone());
+    let key = m.signing.verifying_key();
+    let mut sample = Vec::new();
+    let mut n = 0usize;
+    let mut next = |author: &mut Author| -> anyhow::Result<Signed> {
+        n += 1;
+        let text = format!(
+            "Statement {n} of {}: indicators seen at our perimeter overnight; \
+             the loader matches last week's campaign, details in the shared report.",
+            m.member
+        );
+        let s = author.sign(
+            Draft::thread("Bench: perimeter indicators", &text),
+            &node::now(),
+        )?;
+        if sample.len() < sample_each {
+            sample.push((key, s.signed_message().to_vec(), *s.signature()));
+        }
+        Ok(s)
+    };
+    let warmup = post_request(next(&mut author)?.leaf());
+    let singles = (0..singles_each)
+        .map(|_| Ok(post_request(next(&mut author)?.leaf())))
+        .collect::<anyhow::Result<_>>()?;
+    let mut batches = Vec::with_capacity(batches_each);
+    for _ in 0..batches_each {
+        let statements = (0..per_request)
+            .map(|_| next(&mut author))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        batches.push(post_request(&batch_body(
+            statements.iter().map(Signed::leaf),
+        )));
+    }
+    Ok((
+        Work {
+            warmup,
+            singles,
+            batches,
+        },
+        sample,
+    ))
+}
+
+/// The whole HTTP request posting `body` to `/v1/statements`, written before the clock
+/// starts like the signature.
+fn post_request(body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "POST /v1/statements HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// A JSON array of leaves (each leaf is a JSON object).
+fn batch_body<'a>(leaves: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = vec![b'['];
+    for (i, leaf) in leaves.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(leaf);
+    }
+    out.push(b']');
+    out
+}
+
+/// Verifications per second on this thread (one core).
+fn verify_rate(sample: &[Sample]) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut bad = 0usize;
+    for (key, message, sig) in sample {
+        if key
+            .verify_strict(std::hint::black_box(message), sig)
+            .is_err()
+        {
+            bad += 1;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    ensure!(bad == 0, "{bad} sample signatures do not verify");
+    Ok(sample.len() as f64 / seconds)
+}
+
+/// Runs the clients on a runtime of their own (threads named `bench-client`, so that
+/// their CPU time is told apart from the host's): a warm-up round, then each phase.
+fn drive(
+    addr: SocketAddr,
+    work: Vec<Work>,
+    per_request: usize,
+    quiet: bool,
+) -> anyhow::Result<Vec<Phase>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("bench-client")
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let (mut warmup, mut singles, mut batches) = (Vec::new(), Vec::new(), Vec::new());
+        for w in work {
+            warmup.push((Conn::open(addr).await?, vec![w.warmup]));
+            singles.push(w.singles);
+            batches.push(w.batches);
+        }
+        // One request per client first: connections open, every member's key known.
+        let (conns, _) = run_phase(addr, warmup, "warm-up", 1).await?;
+        let say = |s: &str| {
+            if !quiet {
+                eprintln!("{s}");
+            }
+        };
+        say("Single statements …");
+        let (conns, one) =
+            run_phase(addr, conns.into_iter().zip(singles).collect(), "single", 1).await?;
+        say("Batches …");
+        let (_, many) = run_phase(
+            addr,
+            conns.into_iter().zip(batches).collect(),
+            "batch",
+            per_request,
+        )
+        .await?;
+        Ok(vec![one, many])
+    })
+}
+
+/// Every client sends its requests one after the other on its connection; returns the
+/// connections and the phase's figures.
+async fn run_phase(
+    addr: SocketAddr,
+    work: Vec<(Conn, Vec<Vec<u8>>)>,
+    mode: &'static str,
+    per_request: usize,
+) -> anyhow::Result<(Vec<Conn>, Phase)> {
+    let cpu_before = cpu_by_role();
+    let metrics_before = scrape(addr).await?;
+    let started = Instant::now();
+    let tasks: Vec<_> = work
+        .into_iter()
+        .map(|(mut conn, requests)| {
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(requests.len());
+                for r in requests {
+                    let t = Instant::now();
+                    let text = conn.submit(&r).await?;
+                    latencies.push(t.elapsed());
+                    if per_request > 1 {
+                        ensure!(
+                            text.matches("\"status\":200").count() == per_request,
+                            "part of a batch was refused: {}",
+                            text.chars().take(300).collect::<String>()
+                        );
+                    }
+                }
+                anyhow::Ok((conn, latencies))
+            })
+        })
+        .collect();
+    let mut conns = Vec::with_capacity(tasks.len());
+    let mut latencies = Vec::new();
+    for t in tasks {
+        let (conn, l) = t.await??;
+        conns.push(conn);
+        latencies.extend(l);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu_after = cpu_by_role();
+    let metrics_after = scrape(addr).await?;
+    latencies.sort();
+    let ms = |q: f64| percentile(&latencies, q).as_secs_f64() * 1e3;
+    let requests = latencies.len();
+    let statements = requests * per_request;
+    let d = |name: &str| metric(&metrics_after, name) - metric(&metrics_before, name);
+    let host_batches = d("detente_batch_entries_count");
+    let phase = Phase {
+        mode,
+        statements_per_request: per_request,
+        requests,
+        statements,
+        seconds,
+        statements_per_second: statements as f64 / seconds,
+        ratio_to_baseline: 0.0,
+        latency_ms_p50: ms(0.5),
+        latency_ms_p99: ms(0.99),
+        latency_ms_max: ms(1.0),
+        host_batches: host_batches as u64,
+        host_mean_batch: d("detente_batch_entries_sum") / host_batches.max(1.0),
+        host_mean_sequencing_ms: d("detente_sequencing_seconds_sum") * 1e3 / host_batches.max(1.0),
+        cpu_seconds: cpu_after
+            .iter()
+            .map(|(k, v)| (*k, v - cpu_before.get(k).copied().unwrap_or(0.0)))
+            .collect(),
+    };
+    Ok((conns, phase))
+}
+
+/// A bare HTTP/1.1 client connection to the host, one request at a time (keep-alive).
+///
+/// Deliberately minimal: the clients share this machine's cores with the host, so the
+/// less they spend per request the more of the machine measures the host. It reads what
+/// this host answers (a status line, headers with `content-length`, a body) and refuses
+/// anything else.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+/// Largest answer the bench reads (a batch of 4096 receipts is a few MiB).
+const MAX_ANSWER: usize = 64 << 20;
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> anyhow::Result<Conn> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(16 << 10),
+        })
+    }
+
+    /// Sends a `post_request`; the answer's body, or an error unless 200.
+    async fn submit(&mut self, request: &[u8]) -> anyhow::Result<String> {
+        let (status, body) = self.round_trip(request).await?;
+        let text = String::from_utf8(body)?;
+        ensure!(
+            status == 200,
+            "the host answered {status}: {}",
+            text.chars().take(300).collect::<String>()
+        );
+        Ok(text)
+    }
+
+    async fn round_trip(&mut self, request: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
+        let mut written = 0;
+        while written < request.len() {
+            self.stream.writable().await?;
+            match self.stream.try_write(&request[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.buf.clear();
+        let mut chunk = vec![0u8; 64 << 10];
+        let mut head: Option<(u16, usize, usize)> = None;
+        loop {
+            if head.is_none() {
+                head = parse_head(&self.buf)?;
+            }
+            if let Some((status, start, len)) = head
+                && self.buf.len() >= start + len
+            {
+                return Ok((status, self.buf[start..start + len].to_vec()));
+            }
+            ensure!(
+                self.buf.len() <= MAX_ANSWER,
+                "the host's answer is too large"
+            );
+            self.stream.readable().await?;
+            match self.stream.try_read(&mut chunk) {
+                Ok(0) => bail!("the host closed the connection"),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Status, body offset and body length of an HTTP/1.1 answer whose head is complete in
+/// `buf`; `None` while it is not.
+fn parse_head(buf: &[u8]) -> anyhow::Result<Option<(u16, usize, usize)>> {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        ensure!(buf.len() < 64 << 10, "an answer head over 64 KiB");
+        return Ok(None);
+    };
+    let head = std::str::from_utf8(&buf[..end])?;
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .context("not an HTTP status line")?;
+    let length = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .context("an answer without content-length")?;
+    Ok(Some((status, end + 4, length)))
+}
+
+/// The host's metrics text.
+async fn scrape(addr: SocketAddr) -> anyhow::Result<String> {
+    let mut conn = Conn::open(addr).await?;
+    let (status, body) = conn
+        .round_trip(b"GET /metrics HTTP/1.1\r\nhost: bench\r\n\r\n")
+        .await?;
+    ensure!(status == 200, "GET /metrics: {status}");
+    Ok(String::from_utf8(body)?)
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// The value of an unlabelled metric in a Prometheus text exposition (0 if absent).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .find_map(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// CPU seconds so far of this process' threads, by role (Linux: from
+/// `/proc/self/task/*/schedstat`; empty elsewhere). A thread that exited is not counted.
+fn cpu_by_role() -> BTreeMap<&'static str, f64> {
+    let mut out = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let p = t.path();
+        let (Ok(comm), Ok(sched)) = (
+            std::fs::read_to_string(p.join("comm")),
+            std::fs::read_to_string(p.join("schedstat")),
+        ) else {
+            continue;
+        };
+        let Some(ns) = sched
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let role = match comm.trim() {
+            "sequencer" => "host sequencer",
+            c if c.starts_with("tokio") => "host runtime (HTTP, parsing, signatures)",
+            c if c.starts_with("bench-client") => "clients",
+            _ => "other",
+        };
+        *out.entry(role).or_insert(0.0) += ns as f64 / 1e9;
+    }
+    out
+}
+
+fn print_report(r: &Report) {
+    println!(
+        "Détente host benchmark: {} CPUs, {} clients, host batch interval {} ms",
+        r.cpus, r.clients, r.batch_interval_ms
+    );
+    println!(
+        "  baseline: Ed25519 verify_strict on one core  {:>9.0} statements/s  (passes: {})",
+        r.baseline_verify_per_second,
+        r.baseline_passes
+            .iter()
+            .map(|p| format!("{p:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for p in &r.phases {
+        let label = if p.statements_per_request == 1 {
+            "single statements".to_owned()
+        } else {
+            format!("batches of {}", p.statements_per_request)
+        };
+        println!(
+            "  {label:<18} {:>7} in {:>5.2} s  {:>9.0} statements/s = {:.2} × baseline   \
+             latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            p.statements,
+            p.seconds,
+            p.statements_per_second,
+            p.ratio_to_baseline,
+            p.latency_ms_p50,
+            p.latency_ms_p99,
+            p.latency_ms_max
+        );
+        let cpu: Vec<String> = p
+            .cpu_seconds
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.2} s"))
+            .collect();
+        println!(
+            "  {:<18} host: {} batches of {:.0} on average, {:.1} ms each to make durable; CPU: {}",
+            "",
+            p.host_batches,
+            p.host_mean_batch,
+            p.host_mean_sequencing_ms,
+            cpu.join(", ")
+        );
+    }
+    println!(
+        "  (signing beforehand took {:.1} s; log of {} entries{})",
+        r.presign_seconds,
+        r.tree_size,
+        r.dir
+            .as_ref()
+            .map(|d| format!(" kept in {}", d.display()))
+            .unwrap_or_default()
+    );
+}
