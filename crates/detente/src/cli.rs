@@ -216,6 +216,52 @@ pub enum NodeCommand {
         #[arg(long)]
         data: PathBuf,
     },
+    /// Serve the member's people and tools: TAXII 2.1 under /taxii2/ and the web console,
+    /// with a background sync. Users log in with `name:token` from `detente node user add`.
+    Serve {
+        /// Node options.
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Address to listen on (keep it on loopback, or put a TLS proxy in front).
+        #[arg(long, default_value = "127.0.0.1:8490")]
+        listen: SocketAddr,
+        /// Seconds between background syncs.
+        #[arg(long, default_value_t = 2)]
+        sync_every: u64,
+    },
+    /// Manage who may use `detente node serve`.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `detente node user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user (or give an existing one a new token) and print its `name:token` once.
+    Add {
+        /// Node options.
+        #[command(flatten)]
+        node: NodeArgs,
+        /// The user's name.
+        name: String,
+        /// Only read: no posting in the member's name.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// List the users.
+    List {
+        /// Node options.
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Remove a user.
+    Remove {
+        /// Node options.
+        #[command(flatten)]
+        node: NodeArgs,
+        /// The user's name.
+        name: String,
+    },
 }
 
 /// `detente witness`.

@@ -6,6 +6,7 @@ mod demo;
 mod evidence_cmd;
 mod host_cmd;
 mod node_cmd;
+mod serve_cmd;
 mod setup;
 mod views;
 mod witness_cmd;
@@ -52,7 +53,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Host(a) => host_cmd::run(a).await,
         Command::Keygen(a) => setup::keygen(a),
         Command::Genesis(c) => setup::genesis(c),
-        Command::Node(c) => setup::node(c),
+        Command::Node(c) => serve_cmd::node(c).await,
         Command::Sync(a) => node_cmd::sync(a).await,
         Command::Post(a) => node_cmd::post(a).await,
         Command::Verify(a) => node_cmd::verify(a),

@@ -178,13 +178,16 @@ pub fn assemble_and_check(
     Ok(genesis)
 }
 
-pub fn node(c: NodeCommand) -> anyhow::Result<()> {
+pub fn node_init(c: NodeCommand) -> anyhow::Result<()> {
     let NodeCommand::Init {
         host,
         genesis,
         key,
         data,
-    } = c;
+    } = c
+    else {
+        anyhow::bail!("not `node init`");
+    };
     let keys = MemberKeys::load(&key)?;
     let member = keys.member.clone();
     let node = Node::init(&data, &host, &read(&genesis)?, keys)?;

@@ -7,9 +7,12 @@
 //! from the replica by the same fold the host runs.
 
 pub mod client;
+pub mod console;
 pub mod keys;
 pub mod replica;
+pub mod serve;
 pub mod sync;
+pub mod taxii;
 pub mod witnessing;
 
 use std::path::{Path, PathBuf};

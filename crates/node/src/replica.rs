@@ -40,7 +40,9 @@ pub struct Verified {
 
 /// The replica.
 pub struct Replica {
-    conn: Connection,
+    // A mutex only so a node can be shared between tasks (`Connection` is not `Sync`);
+    // a node has one user at a time.
+    conn: std::sync::Mutex<Connection>,
 }
 
 fn corrupt(what: &str) -> NodeError {
@@ -58,13 +60,22 @@ impl Replica {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Replica { conn })
+        Ok(Replica {
+            conn: std::sync::Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding it cannot leave SQLite half-written (transactions roll back).
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A metadata value.
     pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, NodeError> {
         Ok(self
-            .conn
+            .conn()
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
@@ -78,7 +89,7 @@ impl Replica {
 
     /// Sets a metadata value.
     pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), NodeError> {
-        self.conn.execute(
+        self.conn().execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
             params![key, value],
         )?;
@@ -115,7 +126,7 @@ impl Replica {
     /// Number of entries stored.
     pub fn len(&self) -> Result<u64, NodeError> {
         let n: i64 = self
-            .conn
+            .conn()
             .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
         u64::try_from(n).map_err(|_| corrupt("count"))
     }
@@ -128,7 +139,7 @@ impl Replica {
     /// The leaf at `index`.
     pub fn leaf(&self, index: u64) -> Result<Option<Vec<u8>>, NodeError> {
         Ok(self
-            .conn
+            .conn()
             .query_row(
                 "SELECT leaf FROM entries WHERE idx = ?1",
                 [sql(index)?],
@@ -140,7 +151,7 @@ impl Replica {
     /// The index of a statement.
     pub fn index_of(&self, id: &Digest) -> Result<Option<u64>, NodeError> {
         let i: Option<i64> = self
-            .conn
+            .conn()
             .query_row(
                 "SELECT idx FROM entries WHERE id = ?1",
                 [id.0.as_bytes().as_slice()],
@@ -156,9 +167,8 @@ impl Replica {
         &self,
         mut f: impl FnMut(u64, &[u8]) -> Result<(), NodeError>,
     ) -> Result<(), NodeError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT idx, leaf FROM entries ORDER BY idx")?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT idx, leaf FROM entries ORDER BY idx")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let i: i64 = row.get(0)?;
@@ -170,9 +180,8 @@ impl Replica {
 
     /// When each stored checkpoint was verified (unix seconds), by size.
     pub fn checkpoint_times(&self) -> Result<Vec<(u64, i64)>, NodeError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT size, verified_at FROM checkpoints ORDER BY size")?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT size, verified_at FROM checkpoints ORDER BY size")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
         rows.map(|r| {
             let (s, t) = r?;
@@ -183,9 +192,8 @@ impl Replica {
 
     /// Every verified checkpoint note (as first verified), by increasing size.
     pub fn checkpoint_notes(&self) -> Result<Vec<(u64, Vec<u8>)>, NodeError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT size, note FROM checkpoints ORDER BY size")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
         rows.map(|r| {
             let (s, n) = r?;
@@ -202,7 +210,8 @@ impl Replica {
         frontier: &Frontier,
         now: i64,
     ) -> Result<(), NodeError> {
-        let tx = self.conn.transaction()?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
         let start: i64 = tx.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
         {
             let mut insert =
