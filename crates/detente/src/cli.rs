@@ -496,6 +496,52 @@ pub enum BenchCommand {
     /// Ed25519 verification rate of one core measured in the same run. Build with
     /// `--release`: a debug build measures the compiler, not the host.
     Host(BenchHostArgs),
+    /// Fill a host in this process with a long log, then time a fresh node's `detente sync`
+    /// (every entry hashed, every signature and rule checked) and `detente verify`, each in
+    /// a child process: statements per second beside the raw Ed25519 rate of one core
+    /// measured in the same run, and each child's peak memory. Build with `--release`.
+    Verify(BenchVerifyArgs),
+    /// Cosignatures per second one witness sustains on one core (checkpoints of a tree of
+    /// 10^7 entries and up, each with its consistency proof), and the latency a sequencing
+    /// round gains with 3 witnesses on loopback (2 required). Build with `--release`.
+    Witness(BenchWitnessArgs),
+}
+
+/// `detente bench witness`.
+#[derive(Debug, Args)]
+pub struct BenchWitnessArgs {
+    /// Checkpoints the witness cosigns in the timed phase.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cosignatures: u32,
+    /// Single statements submitted to each host in the latency phase.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
+    /// The hosts' batch interval in milliseconds.
+    #[arg(long, default_value_t = 10)]
+    pub batch_interval_ms: u64,
+    /// Keep the data here (default: a temporary directory, removed).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `detente bench verify`.
+#[derive(Debug, Args)]
+pub struct BenchVerifyArgs {
+    /// Statements in the log (besides the genesis and the members' admissions).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub statements: u64,
+    /// Members who write them.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub members: u32,
+    /// Keep the host's and the node's data here (default: a temporary directory, removed).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `detente bench host`.

@@ -31,7 +31,7 @@ use tlog::note::{Note, Signer};
 use tlog::tile::{TILE_WIDTH, TileEdge, encode_bundle};
 use tokio::sync::oneshot;
 
-use crate::tiles::{OwnTiles, TileCache, consistency, inclusion};
+use crate::tiles::{BatchProver, OwnTiles, TileCache, consistency};
 use crate::witnesses::Witnesses;
 use crate::{BatchConfig, HostError, Shared};
 
@@ -194,9 +194,8 @@ impl Sequencer {
             Err(Rejection::Duplicate { id, index }) => {
                 let durable = self.head.as_ref().map_or(0, |h| h.size);
                 if index < durable {
-                    let _ = sub
-                        .reply
-                        .send(self.receipt(index, id, true).ok_or(Refusal::Unavailable));
+                    let receipt = self.receipt(&self.prover(), index, id, true);
+                    let _ = sub.reply.send(receipt.ok_or(Refusal::Unavailable));
                 } else {
                     batch.waiting.push((index, id, sub.reply));
                 }
@@ -208,14 +207,17 @@ impl Sequencer {
         }
     }
 
-    /// A receipt for `index` in the current head.
-    fn receipt(&self, index: u64, id: StatementId, duplicate: bool) -> Option<Receipt> {
+    /// A receipt for `index` in the current head (proved by `prover`, made for the head).
+    fn receipt(
+        &self,
+        prover: &BatchProver<'_>,
+        index: u64,
+        id: StatementId,
+        duplicate: bool,
+    ) -> Option<Receipt> {
         let head = self.head.as_ref()?;
-        let tiles = OwnTiles {
-            store: self.tiles.as_ref(),
-            cache: &self.cache,
-        };
-        let proof = inclusion(tiles, index, head.size)
+        let proof = prover
+            .inclusion(index)
             .map_err(|e| tracing::error!(error = %e, index, "cannot prove inclusion"))
             .ok()?;
         let checkpoint = Arc::new(String::from_utf8_lossy(&head.checkpoint).into_owned());
@@ -226,6 +228,15 @@ impl Sequencer {
             inclusion_proof: proof,
             duplicate,
         })
+    }
+
+    /// A prover for the current head's tree.
+    fn prover(&self) -> BatchProver<'_> {
+        let tiles = OwnTiles {
+            store: self.tiles.as_ref(),
+            cache: &self.cache,
+        };
+        BatchProver::new(tiles, self.head.as_ref().map_or(0, |h| h.size))
     }
 
     /// Makes a batch durable and answers it; see the module documentation.
@@ -305,11 +316,11 @@ impl Sequencer {
             }
             return;
         }
-        for (index, id, duplicate, reply) in std::mem::take(&mut self.pending) {
-            let _ = reply.send(
-                self.receipt(index, id, duplicate)
-                    .ok_or(Refusal::Unavailable),
-            );
+        let pending = std::mem::take(&mut self.pending);
+        let prover = self.prover();
+        for (index, id, duplicate, reply) in pending {
+            let receipt = self.receipt(&prover, index, id, duplicate);
+            let _ = reply.send(receipt.ok_or(Refusal::Unavailable));
         }
     }
 

@@ -8,7 +8,9 @@
 
 pub mod client;
 pub mod console;
+mod ingest;
 pub mod keys;
+pub mod precheck;
 pub mod replica;
 pub mod serve;
 pub mod sync;
@@ -387,20 +389,38 @@ impl Node {
         let total = self.replica.len()?;
         let mut group = Group::new();
         let mut frontier = Frontier::new();
-        self.replica.for_each_leaf(|i, leaf| {
-            let s = Signed::from_leaf(leaf)
-                .map_err(|e| NodeError::Replica(format!("entry {i}: {e}")))?;
-            group
-                .apply_with(&s, SignatureCheck::Verify)
-                .map_err(|r| NodeError::Replica(format!("entry {i} breaks the rules: {r}")))?;
-            frontier
-                .append(tlog::leaf_hash(leaf), |_, _| {})
-                .map_err(|e| NodeError::Replica(e.to_string()))?;
-            if i % 1024 == 0 || i + 1 == total {
-                progress(i + 1, total);
+        let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(precheck::CHUNK);
+        let mut done = 0u64;
+        let mut fold = |chunk: &mut Vec<Vec<u8>>| -> Result<(), NodeError> {
+            for ((i, leaf), checked) in (done..)
+                .zip(chunk.iter())
+                .zip(precheck::precheck(&group, chunk))
+            {
+                let (s, key) =
+                    checked.map_err(|e| NodeError::Replica(format!("entry {i}: {e}")))?;
+                let check = key
+                    .as_ref()
+                    .map_or(SignatureCheck::Verify, SignatureCheck::VerifiedWith);
+                group
+                    .apply_with(&s, check)
+                    .map_err(|r| NodeError::Replica(format!("entry {i} breaks the rules: {r}")))?;
+                frontier
+                    .append(tlog::leaf_hash(leaf), |_, _| {})
+                    .map_err(|e| NodeError::Replica(e.to_string()))?;
+            }
+            done += chunk.len() as u64;
+            chunk.clear();
+            progress(done, total);
+            Ok(())
+        };
+        self.replica.for_each_leaf(|_, leaf| {
+            chunk.push(leaf.to_vec());
+            if chunk.len() == precheck::CHUNK {
+                fold(&mut chunk)?;
             }
             Ok(())
         })?;
+        fold(&mut chunk)?;
         let v = self
             .replica
             .verified()?

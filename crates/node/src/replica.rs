@@ -3,11 +3,15 @@
 //! Written only by a sync that verified everything it adds, in one transaction, so the
 //! replica is always a verified prefix of the log: entries `0..size`, the checkpoint that
 //! covers them, and the tree's right frontier (to extend the tree without rehashing).
+//!
+//! A sync stages what it fetches in a separate table (so that a long log need not fit in
+//! memory) and moves it into `entries` only once all of it verified; staged rows are not
+//! part of the replica and are cleared at the start of every sync.
 
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use statement::{Digest, Signed};
+use statement::Digest;
 use tlog::Hash;
 use tlog::merkle::Frontier;
 
@@ -18,6 +22,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     idx INTEGER PRIMARY KEY,
     id BLOB NOT NULL UNIQUE,
+    leaf BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS staged (
+    idx INTEGER PRIMARY KEY,
+    id BLOB,
     leaf BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -202,42 +211,105 @@ impl Replica {
         .collect()
     }
 
-    /// Adds verified entries and moves the verified checkpoint, atomically.
-    pub fn append(
+    /// Forgets whatever an earlier sync staged.
+    pub fn clear_staged(&self) -> Result<(), NodeError> {
+        self.conn().execute("DELETE FROM staged", [])?;
+        Ok(())
+    }
+
+    /// Stages `leaves` at indexes `start..`, not yet verified (see the module docs).
+    pub fn stage(&self, start: u64, leaves: &[Vec<u8>]) -> Result<(), NodeError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached("INSERT INTO staged (idx, leaf) VALUES (?1, ?2)")?;
+            for (i, leaf) in (start..).zip(leaves) {
+                insert.execute(params![sql(i)?, leaf])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Up to `limit` staged leaves from index `from` on, in order.
+    pub fn staged(&self, from: u64, limit: usize) -> Result<Vec<Vec<u8>>, NodeError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT leaf FROM staged WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
+        let rows = stmt.query_map(params![sql(from)?, limit as i64], |r| r.get(0))?;
+        rows.map(|r| r.map_err(NodeError::from)).collect()
+    }
+
+    /// Records the statement ids of the staged entries `start..` once they are checked.
+    pub fn set_staged_ids(&self, start: u64, ids: &[Digest]) -> Result<(), NodeError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut update = tx.prepare_cached("UPDATE staged SET id = ?2 WHERE idx = ?1")?;
+            for (i, id) in (start..).zip(ids) {
+                update.execute(params![sql(i)?, id.0.as_bytes().as_slice()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves every staged entry (all checked, with ids) into the replica and moves the
+    /// verified checkpoint, atomically.
+    pub fn commit_staged(
         &mut self,
-        entries: &[Signed],
         checkpoint: &Verified,
         frontier: &Frontier,
         now: i64,
     ) -> Result<(), NodeError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let start: i64 = tx.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
-        {
-            let mut insert =
-                tx.prepare_cached("INSERT INTO entries (idx, id, leaf) VALUES (?1, ?2, ?3)")?;
-            for (i, s) in entries.iter().enumerate() {
-                insert.execute(params![
-                    start + i as i64,
-                    s.id().0.as_bytes().as_slice(),
-                    s.leaf()
-                ])?;
-            }
+        let unchecked: i64 =
+            tx.query_row("SELECT COUNT(*) FROM staged WHERE id IS NULL", [], |r| {
+                r.get(0)
+            })?;
+        if unchecked != 0 {
+            return Err(NodeError::Replica(format!(
+                "{unchecked} staged entries were never checked"
+            )));
         }
-        let hashes: Vec<u8> = frontier.hashes().iter().flat_map(|h| h.0).collect();
-        let set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
-        tx.execute(set, params!["checkpoint", checkpoint.note])?;
         tx.execute(
-            set,
-            params!["size", checkpoint.size.to_be_bytes().as_slice()],
+            "INSERT INTO entries (idx, id, leaf) SELECT idx, id, leaf FROM staged ORDER BY idx",
+            [],
         )?;
-        tx.execute(set, params!["root", checkpoint.root.as_bytes().as_slice()])?;
-        tx.execute(set, params!["frontier", hashes])?;
-        tx.execute(
-            "INSERT OR IGNORE INTO checkpoints (size, note, verified_at) VALUES (?1, ?2, ?3)",
-            params![sql(checkpoint.size)?, checkpoint.note, now],
-        )?;
+        tx.execute("DELETE FROM staged", [])?;
+        let count: i64 = tx.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
+        if count != sql(checkpoint.size)? {
+            return Err(NodeError::Replica(format!(
+                "the replica would hold {count} entries under a checkpoint of size {}",
+                checkpoint.size
+            )));
+        }
+        set_verified(&tx, checkpoint, frontier, now)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Moves the verified checkpoint and frontier inside `tx`.
+fn set_verified(
+    tx: &rusqlite::Transaction<'_>,
+    checkpoint: &Verified,
+    frontier: &Frontier,
+    now: i64,
+) -> Result<(), NodeError> {
+    let hashes: Vec<u8> = frontier.hashes().iter().flat_map(|h| h.0).collect();
+    let set = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+    tx.execute(set, params!["checkpoint", checkpoint.note])?;
+    tx.execute(
+        set,
+        params!["size", checkpoint.size.to_be_bytes().as_slice()],
+    )?;
+    tx.execute(set, params!["root", checkpoint.root.as_bytes().as_slice()])?;
+    tx.execute(set, params!["frontier", hashes])?;
+    tx.execute(
+        "INSERT OR IGNORE INTO checkpoints (size, note, verified_at) VALUES (?1, ?2, ?3)",
+        params![sql(checkpoint.size)?, checkpoint.note, now],
+    )?;
+    Ok(())
 }

@@ -29,7 +29,7 @@ use statement::group::SignatureCheck;
 use statement::{Group, Signed};
 use tlog::checkpoint::Checkpoint;
 use tlog::proof::{consistency_plan, prove_consistency, verify_consistency};
-use tlog::tile::{EntryBundle, TileHashReader, parse_bundle, tiles_for_nodes};
+use tlog::tile::{TileHashReader, tiles_for_nodes};
 
 use crate::client::FetchedTiles;
 use crate::replica::Verified;
@@ -129,16 +129,16 @@ pub struct Synced {
 }
 
 /// Evidence being gathered during a sync.
-struct Case {
+pub(crate) struct Case {
     verified: Option<Verified>,
     shown: Vec<u8>,
-    extra: serde_json::Value,
+    pub(crate) extra: serde_json::Value,
 }
 
 /// Why a step of the sync stopped: the host misbehaved (written up as evidence), or the
 /// sync could not finish for a reason that proves nothing against the host (it could not
 /// be reached or answered with an error status, or the replica failed).
-enum Stop {
+pub(crate) enum Stop {
     Host(Misbehaviour),
     Node(NodeError),
 }
@@ -199,13 +199,16 @@ impl Node {
             case.extra = json!({ "consistency_proof": proof });
             return Err(self.stopped(stop, &case));
         }
-        let entries = match self.fetch_and_check(old, &cp, &mut case).await {
-            Ok(e) => e,
-            Err(stop) => {
-                self.reload_group()?;
-                return Err(self.stopped(stop, &case));
-            }
+        self.replica.clear_staged()?;
+        let frontier = match self.fetch_and_stage(old, &cp, &mut case).await {
+            Ok(f) => f,
+            Err(stop) => return Err(self.stopped(stop, &case)),
         };
+        if let Err(stop) = self.check_staged(old, cp.size(), &mut case) {
+            // check_staged moved the group on: back to the replica's.
+            self.reload_group()?;
+            return Err(self.stopped(stop, &case));
+        }
         let verified = Verified {
             size: cp.size(),
             root: cp.root(),
@@ -214,14 +217,11 @@ impl Node {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        if let Err(e) = self
-            .replica
-            .append(&entries, &verified, &self.frontier, now)
-        {
-            // fetch_and_check moved the group and the frontier on: back to the replica's.
+        if let Err(e) = self.replica.commit_staged(&verified, &frontier, now) {
             self.reload_group()?;
             return Err(e);
         }
+        self.frontier = frontier;
         Ok(Synced {
             from: old,
             to: cp.size(),
@@ -305,102 +305,6 @@ impl Node {
             .collect();
         verify_consistency(v.size, cp.size(), &v.root, &cp.root(), &proof)
             .map_err(|e| inconsistent(format!("the proof from the host's tiles fails: {e}"), shown))
-    }
-
-    /// Fetches the entries `old..cp.size`, checks them against the tree, then checks and
-    /// applies them to the group (which the caller rebuilds if this fails).
-    async fn fetch_and_check(
-        &mut self,
-        old: u64,
-        cp: &Checkpoint,
-        case: &mut Case,
-    ) -> Result<Vec<Signed>, Stop> {
-        let mut frontier = self.frontier.clone();
-        let mut leaves: Vec<Vec<u8>> = Vec::new();
-        let mut index = old;
-        while index < cp.size() {
-            let n = index / 256;
-            let width = (cp.size() - n * 256).min(256) as u16;
-            let bundle = EntryBundle::new(n, width).map_err(|e| Misbehaviour::BadEntry {
-                index,
-                error: e.to_string(),
-            })?;
-            let path = bundle.path();
-            let data = self
-                .client
-                .get(&format!("/{path}"))
-                .await?
-                .ok_or_else(|| Misbehaviour::Missing { path: path.clone() })?;
-            let entries = parse_bundle(bundle, &data).map_err(|e| Misbehaviour::BadEntry {
-                index,
-                error: format!("{path}: {e}"),
-            })?;
-            for (i, leaf) in entries.iter().enumerate() {
-                let at = n * 256 + i as u64;
-                if at < old {
-                    let ours = self.replica.leaf(at).ok().flatten();
-                    if ours.as_deref() != Some(*leaf) {
-                        case.extra = json!({ "index": at, "shown_entry": STANDARD.encode(leaf) });
-                        return Err(Misbehaviour::HistoryChanged { index: at }.into());
-                    }
-                    continue;
-                }
-                frontier
-                    .append(tlog::leaf_hash(leaf), |_, _| {})
-                    .map_err(|e| Misbehaviour::BadEntry {
-                        index: at,
-                        error: e.to_string(),
-                    })?;
-                leaves.push(leaf.to_vec());
-            }
-            index = n * 256 + u64::from(width);
-        }
-        if frontier.root() != cp.root() {
-            case.extra = json!({ "computed_root": frontier.root().to_base64() });
-            return Err(Misbehaviour::RootMismatch { size: cp.size() }.into());
-        }
-        // From here on the entries are the ones the host signed for.
-        let mut out = Vec::with_capacity(leaves.len());
-        for (at, leaf) in (old..).zip(leaves) {
-            if at == 0 {
-                let pinned = self
-                    .replica
-                    .meta("genesis")?
-                    .ok_or_else(|| NodeError::Replica("no genesis in the replica".into()))?;
-                if leaf != pinned {
-                    case.extra = json!({
-                        "index": 0,
-                        "shown_entry": STANDARD.encode(&leaf),
-                        "pinned_genesis": STANDARD.encode(&pinned),
-                    });
-                    return Err(Misbehaviour::HistoryChanged { index: 0 }.into());
-                }
-            }
-            let checked = Signed::from_leaf(&leaf)
-                .map_err(|e| Misbehaviour::BadEntry {
-                    index: at,
-                    error: e.to_string(),
-                })
-                .and_then(|signed| {
-                    self.group
-                        .apply_with(&signed, SignatureCheck::Verify)
-                        .map_err(|r| Misbehaviour::RuleViolation {
-                            index: at,
-                            code: r.code().to_owned(),
-                            error: r.to_string(),
-                        })?;
-                    Ok(signed)
-                });
-            match checked {
-                Ok(signed) => out.push(signed),
-                Err(m) => {
-                    case.extra = json!({ "index": at, "entry": STANDARD.encode(&leaf) });
-                    return Err(m.into());
-                }
-            }
-        }
-        self.frontier = frontier;
-        Ok(out)
     }
 
     /// Rebuilds the in-memory group from the replica (after a failed sync touched it).

@@ -365,6 +365,32 @@ async fn forged_statement_is_a_bad_signature() {
     w.stop().await;
 }
 
+/// 8b. The same forgery at the end of a long stretch of new entries, which the node checks
+///     in parallel chunks: the bad signature is still pinned to its index, and the chunk's
+///     honest statements before it are not kept either.
+#[tokio::test]
+async fn forged_statement_among_many_is_a_bad_signature() {
+    let w = World::start().await;
+    let (mut alice, mut carol, proxy) = carol_at_two(&w).await;
+    let many: Vec<_> = (0..150).map(|i| msg(&format!("note {i}"))).collect();
+    alice.post_all(many).await.unwrap();
+    let mut impostor = Author::resume(alice.group(), id("alice"), SigningKey::from_bytes(&[7; 32]));
+    let forged_statement = impostor.sign(msg("we withdraw"), &node::now()).unwrap();
+    let mut shown = leaves(&alice, 152);
+    shown.push(forged_statement.leaf().to_vec());
+    let forged = w.forge(&shown);
+    let b = before(&carol);
+
+    proxy.serve(&forged);
+    let r = caught(carol.sync().await);
+    assert_eq!(rule_violation(&r.misbehaviour), (152, "bad_signature"));
+    assert_unchanged(&carol, &b);
+    proxy.honest();
+    assert_eq!(carol.sync().await.unwrap(), Synced { from: 2, to: 152 });
+    carol.audit(|_, _| {}).unwrap();
+    w.stop().await;
+}
+
 /// A checkpoint of this origin signed with a key that is not the log's (same key name,
 /// other key): no log signature verifies.
 #[tokio::test]

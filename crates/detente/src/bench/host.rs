@@ -16,35 +16,25 @@
 //! sequencer, clients) and from the host's own metrics (batches, sequencing time).
 
 use std::collections::BTreeMap;
-use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context as _, bail, ensure};
-use ed25519_dalek::{Signature, VerifyingKey};
+use anyhow::{Context as _, ensure};
 use host::{Host, HostConfig};
 use node::MemberKeys;
 use serde::Serialize;
+use statement::Signed;
 use statement::build::{Author, Draft};
-use statement::kind::{GenesisDocument, Rules, WitnessPolicy};
-use statement::{MemberId, Signed, Stance};
-use tokio::net::TcpStream;
 
-use crate::cli::{BenchArgs, BenchCommand, BenchHostArgs};
-use crate::setup::assemble_and_check;
+use super::{
+    BASELINE_SAMPLE, Conn, Founded, ORIGIN, Sample, batch_body, bench_dir, found_group,
+    generate_members, metric, percentile, post_request, scrape, verify_rate,
+};
+use crate::cli::BenchHostArgs;
 
-const ORIGIN: &str = "bench.detente.example/wg";
-/// Statements whose signatures the baseline verifies (each pass).
-const BASELINE_SAMPLE: usize = 20_000;
 /// Most statements the setup sends per request (the host's default limit).
 const SETUP_CHUNK: usize = 4096;
-
-pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
-    match a.what {
-        BenchCommand::Host(h) => bench_host(h).await,
-    }
-}
 
 /// One member's pre-signed work: each request of each phase, ready to write.
 struct Work {
@@ -85,7 +75,7 @@ struct Report {
     dir: Option<PathBuf>,
 }
 
-async fn bench_host(a: BenchHostArgs) -> anyhow::Result<()> {
+pub async fn bench_host(a: BenchHostArgs) -> anyhow::Result<()> {
     if cfg!(debug_assertions) && !a.json {
         eprintln!(
             "warning: this is a debug build; measure with `cargo run --release -p detente -- bench host`"
@@ -93,26 +83,7 @@ async fn bench_host(a: BenchHostArgs) -> anyhow::Result<()> {
     }
     let clients = a.clients as usize;
     let per_request = a.batch as usize;
-    let (dir, keep) = match &a.dir {
-        Some(d) => (d.clone(), true),
-        None => (
-            std::env::temp_dir().join(format!(
-                "detente-bench-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos())
-            )),
-            false,
-        ),
-    };
-    if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
-        bail!(
-            "{} is not empty: give a new directory to --dir",
-            dir.display()
-        );
-    }
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (dir, keep) = bench_dir(a.dir.as_ref())?;
     let result = measure(&a, &dir, clients, per_request).await;
     if !keep {
         let _ = std::fs::remove_dir_all(&dir);
@@ -139,45 +110,12 @@ async fn measure(
         }
     };
     let host_dir = dir.join("host");
-    let (signer, _) = host::keys::load_or_create(&host_dir, ORIGIN)?;
-    let chair = MemberKeys::generate(MemberId::new("bench-chair")?)?;
-    let members: Vec<MemberKeys> = (0..clients)
-        .map(|i| {
-            Ok(MemberKeys::generate(MemberId::new(&format!(
-                "bench-{i:04}"
-            ))?)?)
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let document = GenesisDocument {
-        name: "detente bench".into(),
-        origin: ORIGIN.into(),
-        log_key: signer.verifier().to_vkey(),
-        founders: vec![chair.entry("Bench chair", None)],
-        rules: Rules {
-            member_quorum: 1,
-            witnesses: WitnessPolicy::default(),
-        },
-    };
-    let sig = document.sign(chair.member.clone(), &chair.signing)?;
-    let genesis = assemble_and_check(document, vec![sig], &chair)?;
-    let genesis_path = dir.join("genesis.json");
-    std::fs::write(&genesis_path, genesis.leaf())?;
-
-    // The chair adds every client's member and approves each addition (quorum 1).
-    let mut chair_author = after_genesis(&chair, &genesis)?;
-    let mut setup = Vec::with_capacity(2 * clients);
-    for (i, m) in members.iter().enumerate() {
-        let add = chair_author.sign(
-            Draft::add_member(&m.entry(&format!("Bench member {i}"), None)),
-            &node::now(),
-        )?;
-        let approve = chair_author.sign(
-            Draft::position(add.id(), Stance::Approve, None),
-            &node::now(),
-        )?;
-        setup.push(add);
-        setup.push(approve);
-    }
+    let members = generate_members(clients)?;
+    let Founded {
+        genesis_path,
+        setup,
+        ..
+    } = found_group(dir, &host_dir, &members, None)?;
 
     let singles_each = (a.statements as usize).div_ceil(clients);
     let batches_each = (a.statements as usize).div_ceil(clients * per_request);
@@ -249,22 +187,6 @@ async fn measure(
         dir: None,
     })
 }
-
-/// The chain of the genesis' author, placed after the genesis.
-fn after_genesis(keys: &MemberKeys, genesis: &Signed) -> anyhow::Result<Author> {
-    let mut group = statement::Group::new();
-    group
-        .apply_with(genesis, statement::group::SignatureCheck::Verify)
-        .map_err(|r| anyhow::anyhow!("the bench's own genesis is refused: {r}"))?;
-    Ok(Author::resume(
-        &group,
-        keys.member.clone(),
-        keys.signing.clone(),
-    ))
-}
-
-/// A sample statement for the baseline: the key, the signed bytes and the signature.
-type Sample = (VerifyingKey, Vec<u8>, Signature);
 
 /// Signs every member's statements, on every core, and builds the request bodies.
 fn presign(
@@ -359,49 +281,6 @@ fn sign_member(
         },
         sample,
     ))
-}
-
-/// The whole HTTP request posting `body` to `/v1/statements`, written before the clock
-/// starts like the signature.
-fn post_request(body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "POST /v1/statements HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
-/// A JSON array of leaves (each leaf is a JSON object).
-fn batch_body<'a>(leaves: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
-    let mut out = vec![b'['];
-    for (i, leaf) in leaves.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(leaf);
-    }
-    out.push(b']');
-    out
-}
-
-/// Verifications per second on this thread (one core).
-fn verify_rate(sample: &[Sample]) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    let mut bad = 0usize;
-    for (key, message, sig) in sample {
-        if key
-            .verify_strict(std::hint::black_box(message), sig)
-            .is_err()
-        {
-            bad += 1;
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    ensure!(bad == 0, "{bad} sample signatures do not verify");
-    Ok(sample.len() as f64 / seconds)
 }
 
 /// Runs the clients on a runtime of their own (threads named `bench-client`, so that
@@ -513,127 +392,6 @@ async fn run_phase(
             .collect(),
     };
     Ok((conns, phase))
-}
-
-/// A bare HTTP/1.1 client connection to the host, one request at a time (keep-alive).
-///
-/// Deliberately minimal: the clients share this machine's cores with the host, so the
-/// less they spend per request the more of the machine measures the host. It reads what
-/// this host answers (a status line, headers with `content-length`, a body) and refuses
-/// anything else.
-struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-/// Largest answer the bench reads (a batch of 4096 receipts is a few MiB).
-const MAX_ANSWER: usize = 64 << 20;
-
-impl Conn {
-    async fn open(addr: SocketAddr) -> anyhow::Result<Conn> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream,
-            buf: Vec::with_capacity(16 << 10),
-        })
-    }
-
-    /// Sends a `post_request`; the answer's body, or an error unless 200.
-    async fn submit(&mut self, request: &[u8]) -> anyhow::Result<String> {
-        let (status, body) = self.round_trip(request).await?;
-        let text = String::from_utf8(body)?;
-        ensure!(
-            status == 200,
-            "the host answered {status}: {}",
-            text.chars().take(300).collect::<String>()
-        );
-        Ok(text)
-    }
-
-    async fn round_trip(&mut self, request: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
-        let mut written = 0;
-        while written < request.len() {
-            self.stream.writable().await?;
-            match self.stream.try_write(&request[written..]) {
-                Ok(n) => written += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        self.buf.clear();
-        let mut chunk = vec![0u8; 64 << 10];
-        let mut head: Option<(u16, usize, usize)> = None;
-        loop {
-            if head.is_none() {
-                head = parse_head(&self.buf)?;
-            }
-            if let Some((status, start, len)) = head
-                && self.buf.len() >= start + len
-            {
-                return Ok((status, self.buf[start..start + len].to_vec()));
-            }
-            ensure!(
-                self.buf.len() <= MAX_ANSWER,
-                "the host's answer is too large"
-            );
-            self.stream.readable().await?;
-            match self.stream.try_read(&mut chunk) {
-                Ok(0) => bail!("the host closed the connection"),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-}
-
-/// Status, body offset and body length of an HTTP/1.1 answer whose head is complete in
-/// `buf`; `None` while it is not.
-fn parse_head(buf: &[u8]) -> anyhow::Result<Option<(u16, usize, usize)>> {
-    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        ensure!(buf.len() < 64 << 10, "an answer head over 64 KiB");
-        return Ok(None);
-    };
-    let head = std::str::from_utf8(&buf[..end])?;
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .context("not an HTTP status line")?;
-    let length = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .context("an answer without content-length")?;
-    Ok(Some((status, end + 4, length)))
-}
-
-/// The host's metrics text.
-async fn scrape(addr: SocketAddr) -> anyhow::Result<String> {
-    let mut conn = Conn::open(addr).await?;
-    let (status, body) = conn
-        .round_trip(b"GET /metrics HTTP/1.1\r\nhost: bench\r\n\r\n")
-        .await?;
-    ensure!(status == 200, "GET /metrics: {status}");
-    Ok(String::from_utf8(body)?)
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-/// The value of an unlabelled metric in a Prometheus text exposition (0 if absent).
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .filter_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .find_map(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
 }
 
 /// CPU seconds so far of this process' threads, by role (Linux: from

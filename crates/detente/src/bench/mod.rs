@@ -1,0 +1,188 @@
+//! `detente bench ...`: figures for the host, the node and the witness, each measured
+//! beside a baseline taken in the same run (this machine is shared and noisy: ratios
+//! mean more than absolute numbers).
+
+mod conn;
+mod host;
+mod verify;
+mod witness;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail, ensure};
+use ed25519_dalek::{Signature, VerifyingKey};
+use node::MemberKeys;
+use statement::build::{Author, Draft};
+use statement::kind::{GenesisDocument, Rules, WitnessPolicy};
+use statement::{MemberId, Signed, Stance};
+
+use crate::cli::{BenchArgs, BenchCommand};
+pub(crate) use conn::{Conn, metric, percentile, scrape};
+
+/// The origin of every bench log.
+const ORIGIN: &str = "bench.detente.example/wg";
+/// Statements whose signatures the baseline verifies (each pass).
+const BASELINE_SAMPLE: usize = 20_000;
+
+pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
+    match a.what {
+        BenchCommand::Host(h) => host::bench_host(h).await,
+        BenchCommand::Verify(v) => verify::bench_verify(v).await,
+        BenchCommand::Witness(w) => witness::bench_witness(w).await,
+    }
+}
+
+/// The chain of the genesis' author, placed after the genesis.
+pub(crate) fn after_genesis(keys: &MemberKeys, genesis: &Signed) -> anyhow::Result<Author> {
+    let mut group = statement::Group::new();
+    group
+        .apply_with(genesis, statement::group::SignatureCheck::Verify)
+        .map_err(|r| anyhow::anyhow!("the bench's own genesis is refused: {r}"))?;
+    Ok(Author::resume(
+        &group,
+        keys.member.clone(),
+        keys.signing.clone(),
+    ))
+}
+
+/// A sample statement for the baseline: the key, the signed bytes and the signature.
+pub(crate) type Sample = (VerifyingKey, Vec<u8>, Signature);
+
+/// The whole HTTP request posting `body` to `/v1/statements`, written before the clock
+/// starts like the signature.
+pub(crate) fn post_request(body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "POST /v1/statements HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// A JSON array of leaves (each leaf is a JSON object).
+pub(crate) fn batch_body<'a>(leaves: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = vec![b'['];
+    for (i, leaf) in leaves.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(leaf);
+    }
+    out.push(b']');
+    out
+}
+
+/// Verifications per second on this thread (one core).
+pub(crate) fn verify_rate(sample: &[Sample]) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut bad = 0usize;
+    for (key, message, sig) in sample {
+        if key
+            .verify_strict(std::hint::black_box(message), sig)
+            .is_err()
+        {
+            bad += 1;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    ensure!(bad == 0, "{bad} sample signatures do not verify");
+    Ok(sample.len() as f64 / seconds)
+}
+
+/// The bench's directory: `--dir` (kept), or a new temporary one (removed after).
+pub(crate) fn bench_dir(given: Option<&PathBuf>) -> anyhow::Result<(PathBuf, bool)> {
+    let (dir, keep) = match given {
+        Some(d) => (d.clone(), true),
+        None => (
+            std::env::temp_dir().join(format!(
+                "detente-bench-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            )),
+            false,
+        ),
+    };
+    if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
+        bail!(
+            "{} is not empty: give a new directory to --dir",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok((dir, keep))
+}
+
+/// Keys for `n` bench members.
+pub(crate) fn generate_members(n: usize) -> anyhow::Result<Vec<MemberKeys>> {
+    (0..n)
+        .map(|i| {
+            Ok(MemberKeys::generate(MemberId::new(&format!(
+                "bench-{i:04}"
+            ))?)?)
+        })
+        .collect()
+}
+
+/// A bench group: its genesis (written to `genesis_path`) and the statements that admit
+/// every member.
+pub(crate) struct Founded {
+    /// The founder.
+    pub chair: MemberKeys,
+    /// The genesis statement.
+    pub genesis: Signed,
+    /// Where it is written.
+    pub genesis_path: PathBuf,
+    /// The chair's additions of every member, each followed by its approval (quorum 1).
+    pub setup: Vec<Signed>,
+}
+
+/// Founds a group whose log key is created in `host_dir`, with a chair who admits every
+/// one of `members`, and the given witness policy.
+pub(crate) fn found_group(
+    dir: &Path,
+    host_dir: &Path,
+    members: &[MemberKeys],
+    witnesses: Option<WitnessPolicy>,
+) -> anyhow::Result<Founded> {
+    let (signer, _) = ::host::keys::load_or_create(host_dir, ORIGIN)?;
+    let chair = MemberKeys::generate(MemberId::new("bench-chair")?)?;
+    let document = GenesisDocument {
+        name: "detente bench".into(),
+        origin: ORIGIN.into(),
+        log_key: signer.verifier().to_vkey(),
+        founders: vec![chair.entry("Bench chair", None)],
+        rules: Rules {
+            member_quorum: 1,
+            witnesses: witnesses.unwrap_or_default(),
+        },
+    };
+    let sig = document.sign(chair.member.clone(), &chair.signing)?;
+    let genesis = crate::setup::assemble_and_check(document, vec![sig], &chair)?;
+    let genesis_path = dir.join("genesis.json");
+    std::fs::write(&genesis_path, genesis.leaf())?;
+    let mut chair_author = after_genesis(&chair, &genesis)?;
+    let mut setup = Vec::with_capacity(2 * members.len());
+    for (i, m) in members.iter().enumerate() {
+        let add = chair_author.sign(
+            Draft::add_member(&m.entry(&format!("Bench member {i}"), None)),
+            &node::now(),
+        )?;
+        let approve = chair_author.sign(
+            Draft::position(add.id(), Stance::Approve, None),
+            &node::now(),
+        )?;
+        setup.push(add);
+        setup.push(approve);
+    }
+    Ok(Founded {
+        chair,
+        genesis,
+        genesis_path,
+        setup,
+    })
+}
