@@ -108,17 +108,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         .await?;
         witnesses.push(w);
     }
-    let policy = WitnessPolicy {
-        k: WITNESSES_REQUIRED,
-        witnesses: witnesses
-            .iter()
-            .map(|w| WitnessEntry {
-                name: w.name.clone(),
-                url: format!("http://{}", w.addr),
-                key: w.vkey.clone(),
-            })
-            .collect(),
-    };
+    let policy = policy_of(&witnesses, WITNESSES_REQUIRED);
     let keys: Vec<MemberKeys> = (0..=n)
         .map(|i| MemberKeys::generate(MemberId::new(NAMES[i].0)?).map_err(Into::into))
         .collect::<anyhow::Result<_>>()?;
@@ -443,4 +433,19 @@ fn stix_bundle(tlp: &str) -> serde_json::Value {
             "object_marking_refs": [marking]
         }]
     })
+}
+
+/// The genesis witness policy naming running `witnesses` on loopback, `k` required.
+pub(crate) fn policy_of(witnesses: &[witness::Running], k: u32) -> WitnessPolicy {
+    WitnessPolicy {
+        k,
+        witnesses: witnesses
+            .iter()
+            .map(|w| WitnessEntry {
+                name: w.name.clone(),
+                url: format!("http://{}", w.addr),
+                key: w.vkey.clone(),
+            })
+            .collect(),
+    }
 }

@@ -29,7 +29,7 @@ use statement::build::{Author, Draft};
 
 use super::{
     BASELINE_SAMPLE, Conn, Founded, ORIGIN, Sample, batch_body, bench_dir, found_group,
-    generate_members, metric, percentile, post_request, scrape, verify_rate,
+    generate_members, metric, percentile, post_request, print_baseline, scrape, verify_rate,
 };
 use crate::cli::BenchHostArgs;
 
@@ -432,15 +432,7 @@ fn print_report(r: &Report) {
         "Détente host benchmark: {} CPUs, {} clients, host batch interval {} ms",
         r.cpus, r.clients, r.batch_interval_ms
     );
-    println!(
-        "  baseline: Ed25519 verify_strict on one core  {:>9.0} statements/s  (passes: {})",
-        r.baseline_verify_per_second,
-        r.baseline_passes
-            .iter()
-            .map(|p| format!("{p:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    print_baseline(r.baseline_verify_per_second, &r.baseline_passes);
     for p in &r.phases {
         let label = if p.statements_per_request == 1 {
             "single statements".to_owned()

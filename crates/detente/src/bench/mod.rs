@@ -186,3 +186,47 @@ pub(crate) fn found_group(
         setup,
     })
 }
+
+/// The baseline line of every bench report.
+pub(crate) fn print_baseline(rate: f64, passes: &[f64]) {
+    println!(
+        "  baseline: Ed25519 verify_strict on one core  {rate:>9.0} /s  (passes: {})",
+        passes
+            .iter()
+            .map(|p| format!("{p:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+/// Runs one bench: warns on a debug build, makes its directory, measures, removes the
+/// directory unless it was given, and prints the report as text or JSON.
+pub(crate) async fn run_bench<R, F>(
+    name: &str,
+    dir: Option<&PathBuf>,
+    json: bool,
+    measure: impl FnOnce(PathBuf) -> F,
+    print: fn(&R),
+) -> anyhow::Result<()>
+where
+    R: serde::Serialize,
+    F: std::future::Future<Output = anyhow::Result<R>>,
+{
+    if cfg!(debug_assertions) && !json {
+        eprintln!(
+            "warning: this is a debug build; measure with `cargo run --release -p detente -- bench {name}`"
+        );
+    }
+    let (dir, keep) = bench_dir(dir)?;
+    let result = measure(dir.clone()).await;
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let report = result?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print(&report);
+    }
+    Ok(())
+}

@@ -20,8 +20,8 @@ use statement::Signed;
 use statement::build::{Author, Draft};
 
 use super::{
-    BASELINE_SAMPLE, Conn, Founded, ORIGIN, Sample, batch_body, bench_dir, found_group,
-    generate_members, post_request, verify_rate,
+    BASELINE_SAMPLE, Conn, Founded, ORIGIN, Sample, batch_body, found_group, generate_members,
+    post_request, print_baseline, run_bench, verify_rate,
 };
 use crate::cli::BenchVerifyArgs;
 
@@ -51,23 +51,15 @@ struct Report {
 }
 
 pub async fn bench_verify(a: BenchVerifyArgs) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) && !a.json {
-        eprintln!(
-            "warning: this is a debug build; measure with `cargo run --release -p detente -- bench verify`"
-        );
-    }
-    let (dir, keep) = bench_dir(a.dir.as_ref())?;
-    let result = measure(&a, &dir).await;
-    if !keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    let report = result?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report);
-    }
-    Ok(())
+    let (dir, json) = (a.dir.clone(), a.json);
+    run_bench(
+        "verify",
+        dir.as_ref(),
+        json,
+        |d| async move { measure(&a, &d).await },
+        print_report,
+    )
+    .await
 }
 
 async fn measure(a: &BenchVerifyArgs, dir: &Path) -> anyhow::Result<Report> {
@@ -336,15 +328,7 @@ fn print_report(r: &Report) {
         "Détente node benchmark: {} CPUs, a log of {} statements from {} members (filled in {:.1} s)",
         r.cpus, r.statements, r.members, r.fill_seconds
     );
-    println!(
-        "  baseline: Ed25519 verify_strict on one core  {:>9.0} statements/s  (passes: {})",
-        r.baseline_verify_per_second,
-        r.baseline_passes
-            .iter()
-            .map(|p| format!("{p:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    print_baseline(r.baseline_verify_per_second, &r.baseline_passes);
     for run in &r.runs {
         println!(
             "  detente {:<7} {:>8} in {:>6.2} s  {:>9.0} statements/s = {:.2} × baseline   peak memory {:.0} MB",

@@ -21,7 +21,6 @@ use anyhow::ensure;
 use host::{Host, HostConfig};
 use serde::Serialize;
 use statement::build::{Author, Draft};
-use statement::kind::{WitnessEntry, WitnessPolicy};
 use tlog::checkpoint::{Checkpoint, Origin};
 use tlog::cosignature::{AddCheckpointRequest, Cosigner};
 use tlog::merkle::NodeId;
@@ -31,8 +30,8 @@ use tlog::{Hash, leaf_hash, node_hash};
 use witness::{Answer, Witness};
 
 use super::{
-    Conn, Founded, ORIGIN, Sample, bench_dir, found_group, generate_members, percentile,
-    post_request, verify_rate,
+    Conn, Founded, ORIGIN, Sample, found_group, generate_members, percentile, post_request,
+    print_baseline, run_bench, verify_rate,
 };
 use crate::cli::BenchWitnessArgs;
 
@@ -72,23 +71,15 @@ struct Report {
 }
 
 pub async fn bench_witness(a: BenchWitnessArgs) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) && !a.json {
-        eprintln!(
-            "warning: this is a debug build; measure with `cargo run --release -p detente -- bench witness`"
-        );
-    }
-    let (dir, keep) = bench_dir(a.dir.as_ref())?;
-    let result = measure(&a, &dir).await;
-    if !keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    let report = result?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report);
-    }
-    Ok(())
+    let (dir, json) = (a.dir.clone(), a.json);
+    run_bench(
+        "witness",
+        dir.as_ref(),
+        json,
+        |d| async move { measure(&a, &d).await },
+        print_report,
+    )
+    .await
 }
 
 async fn measure(a: &BenchWitnessArgs, dir: &Path) -> anyhow::Result<Report> {
@@ -283,17 +274,7 @@ async fn round_latency(
         running.push(w);
     }
     let required = if witnesses == 0 { 0 } else { 2 };
-    let policy = WitnessPolicy {
-        k: required,
-        witnesses: running
-            .iter()
-            .map(|w| WitnessEntry {
-                name: w.name.clone(),
-                url: format!("http://{}", w.addr),
-                key: w.vkey.clone(),
-            })
-            .collect(),
-    };
+    let policy = crate::demo::policy_of(&running, required);
     let members = generate_members(1)?;
     let Founded {
         genesis_path,
@@ -345,15 +326,7 @@ async fn round_latency(
 fn print_report(r: &Report) {
     let c = &r.cosigning;
     println!("Détente witness benchmark");
-    println!(
-        "  baseline: Ed25519 verify_strict on one core  {:>9.0} /s  (passes: {})",
-        r.baseline_verify_per_second,
-        r.baseline_passes
-            .iter()
-            .map(|p| format!("{p:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    print_baseline(r.baseline_verify_per_second, &r.baseline_passes);
     println!(
         "  cosigning on one core: {} checkpoints of sizes {}..{} with proofs of {:.1} hashes on average",
         c.requests, c.tree_size_first, c.tree_size_last, c.proof_hashes_mean
