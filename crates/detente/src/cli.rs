@@ -510,9 +510,12 @@ pub enum BenchCommand {
 /// `detente bench witness`.
 #[derive(Debug, Args)]
 pub struct BenchWitnessArgs {
-    /// Checkpoints the witness cosigns in the timed phase.
-    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Checkpoints the witness cosigns in each timed phase.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub cosignatures: u32,
+    /// Logs cosigned at once in the second phase (the first has one).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub logs: u32,
     /// Single statements submitted to each host in the latency phase.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,

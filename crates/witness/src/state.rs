@@ -1,13 +1,28 @@
 //! The witness's durable state: per log, the latest checkpoint it cosigned.
 //!
-//! Check and update run in one `BEGIN IMMEDIATE` transaction, which holds SQLite's write
-//! lock from the read to the commit: two concurrent requests (threads or processes) are
-//! serialised, so the witness can never cosign two checkpoints that are not consistent
-//! with each other. The transaction commits (WAL, `synchronous = FULL`: durable) before the
-//! cosignature leaves the witness, so after a crash it never moves backwards.
+//! **Group commit.** Every fsync costs the witness more than the signatures it checks and
+//! makes, so concurrent requests (for different logs, or racing for one) share one SQLite
+//! transaction:
+//!
+//! 1. Under a mutex, a request is decided against the latest checkpoint *accepted* for its
+//!    log — durable or waiting to be — and, if accepted, becomes the log's latest and joins
+//!    the queue with the state it was decided against.
+//! 2. The request then takes the flush lock. If a flush that ran meanwhile already covered
+//!    it, it is done; otherwise it drains the whole queue into one `BEGIN IMMEDIATE`
+//!    transaction, which re-reads each log's row and writes the new checkpoint only if the
+//!    row is still the one the request was decided against (another process sharing the
+//!    file may have moved it), then commits (WAL, `synchronous = FULL`: durable).
+//! 3. Only a request whose write committed is answered with its cosignature.
+//!
+//! So the witness never cosigns two checkpoints that are not consistent with each other
+//! (each is decided against the one before it, in one order, and re-checked against the
+//! file in the transaction), and after a crash it never moves backwards: nothing is
+//! answered before it is durable. A write that fails rolls the in-memory view back to the
+//! file.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -26,9 +41,34 @@ pub struct Cosigned {
     pub note: Vec<u8>,
 }
 
+/// A decided checkpoint waiting to be made durable.
+struct Write {
+    ticket: u64,
+    origin: String,
+    /// What the log's row must still hold (size, root) for the write to apply.
+    expected: Option<(u64, tlog::Hash)>,
+    new: Cosigned,
+}
+
+/// The in-memory side: the latest accepted checkpoint per log, the queue, and the
+/// outcome of flushed tickets not yet collected by their requests.
+#[derive(Default)]
+struct Pending {
+    latest: HashMap<String, Cosigned>,
+    queue: Vec<Write>,
+    next_ticket: u64,
+    outcomes: HashMap<u64, bool>,
+}
+
 /// The witness's state in SQLite.
 pub struct WitnessState {
+    /// The connection; holding it is the flush lock.
     conn: Mutex<Connection>,
+    pending: Mutex<Pending>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn read(conn: &Connection, origin: &str) -> rusqlite::Result<Option<Cosigned>> {
@@ -65,23 +105,19 @@ impl WitnessState {
         )?;
         Ok(WitnessState {
             conn: Mutex::new(conn),
+            pending: Mutex::new(Pending::default()),
         })
     }
 
-    /// The latest cosigned checkpoint of `origin`.
+    /// The latest durably cosigned checkpoint of `origin`.
     pub fn get(&self, origin: &str) -> rusqlite::Result<Option<Cosigned>> {
-        read(
-            &self
-                .conn
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            origin,
-        )
+        read(&lock(&self.conn), origin)
     }
 
-    /// Runs `decide` on the stored checkpoint of `origin` and, if it accepts, stores
-    /// `checkpoint` with the note it returns — atomically and durably — and returns the
-    /// response body it gave.
+    /// Runs `decide` on the latest accepted checkpoint of `origin` and, if it accepts,
+    /// stores `checkpoint` with the note it returns, durably (see the module docs), and
+    /// returns the response body it gave. `Err` if the state could not be read or written;
+    /// then nothing was cosigned.
     pub fn advance(
         &self,
         origin: &Origin,
@@ -89,28 +125,111 @@ impl WitnessState {
         checkpoint: &Checkpoint,
         decide: impl FnOnce(Option<&Cosigned>) -> Result<(Vec<u8>, Vec<u8>), Answer>,
     ) -> rusqlite::Result<Result<Vec<u8>, Answer>> {
-        let mut conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let prev = read(&tx, origin.as_str())?;
-        let (body, note) = match decide(prev.as_ref()) {
-            Ok(x) => x,
-            Err(answer) => return Ok(Err(answer)),
+        let key = origin.as_str();
+        if !lock(&self.pending).latest.contains_key(key) {
+            self.load(key)?;
+        }
+        let (ticket, body) = {
+            let mut p = lock(&self.pending);
+            let prev = p.latest.get(key).cloned();
+            let (body, note) = match decide(prev.as_ref()) {
+                Ok(x) => x,
+                Err(answer) => return Ok(Err(answer)),
+            };
+            let new = Cosigned {
+                size: checkpoint.size(),
+                root: checkpoint.root(),
+                note,
+            };
+            let ticket = p.next_ticket;
+            p.next_ticket += 1;
+            p.latest.insert(key.to_owned(), new.clone());
+            p.queue.push(Write {
+                ticket,
+                origin: key.to_owned(),
+                expected: prev.map(|c| (c.size, c.root)),
+                new,
+            });
+            (ticket, body)
         };
-        let size = i64::try_from(checkpoint.size()).unwrap_or(i64::MAX);
+        let committed = self.flush_until(ticket)?;
+        Ok(if committed {
+            Ok(body)
+        } else {
+            Err(Answer::Refused(
+                503,
+                "the witness could not record this checkpoint (its state changed meanwhile or a write failed); send it again".into(),
+            ))
+        })
+    }
+
+    /// Caches the durable row of `origin` (unless a request cached a newer one meanwhile).
+    fn load(&self, origin: &str) -> rusqlite::Result<()> {
+        let row = read(&lock(&self.conn), origin)?;
+        let mut p = lock(&self.pending);
+        if let Some(row) = row {
+            p.latest.entry(origin.to_owned()).or_insert(row);
+        }
+        Ok(())
+    }
+
+    /// Waits until `ticket` is flushed, flushing the queue itself if no one else did;
+    /// returns whether its write committed.
+    fn flush_until(&self, ticket: u64) -> rusqlite::Result<bool> {
+        let mut conn = lock(&self.conn);
+        if let Some(ok) = lock(&self.pending).outcomes.remove(&ticket) {
+            return Ok(ok);
+        }
+        let writes = std::mem::take(&mut lock(&self.pending).queue);
+        let result = commit(&mut conn, &writes);
+        let mut p = lock(&self.pending);
+        let applied = match result {
+            Ok(applied) => applied,
+            Err(e) => {
+                // Nothing was written: forget every decision of this batch.
+                p.latest.clear();
+                for w in &writes {
+                    p.outcomes.insert(w.ticket, false);
+                }
+                p.outcomes.remove(&ticket);
+                return Err(e);
+            }
+        };
+        let mut own = false;
+        for (w, ok) in writes.iter().zip(applied) {
+            if !ok {
+                // Another process moved the row: the file is the truth again.
+                p.latest.remove(&w.origin);
+            }
+            if w.ticket == ticket {
+                own = ok;
+            } else {
+                p.outcomes.insert(w.ticket, ok);
+            }
+        }
+        Ok(own)
+    }
+}
+
+/// Writes every decided checkpoint whose row is still as expected, in one durable
+/// transaction; returns which were written.
+fn commit(conn: &mut Connection, writes: &[Write]) -> rusqlite::Result<Vec<bool>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut applied = Vec::with_capacity(writes.len());
+    for w in writes {
+        let row = read(&tx, &w.origin)?.map(|c| (c.size, c.root));
+        if row != w.expected {
+            applied.push(false);
+            continue;
+        }
+        let size = i64::try_from(w.new.size).unwrap_or(i64::MAX);
         tx.execute(
             "INSERT INTO logs (origin, size, root, note) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (origin) DO UPDATE SET size = ?2, root = ?3, note = ?4",
-            params![
-                origin.as_str(),
-                size,
-                checkpoint.root().as_bytes().as_slice(),
-                note
-            ],
+            params![w.origin, size, w.new.root.as_bytes().as_slice(), w.new.note],
         )?;
-        tx.commit()?;
-        Ok(Ok(body))
+        applied.push(true);
     }
+    tx.commit()?;
+    Ok(applied)
 }

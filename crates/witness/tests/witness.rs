@@ -212,6 +212,122 @@ fn concurrent_requests_never_make_it_cosign_a_fork_and_it_never_steps_back() {
     assert_eq!(w.add_checkpoint(&base.request(0)), Answer::Conflict(9));
 }
 
+/// Two witnesses sharing one state file (two processes in production) race forks of one
+/// log from many threads: each decides against its own view, but the commit re-checks the
+/// file, so exactly one fork is ever cosigned, and the log moves on from it.
+#[test]
+fn two_witnesses_on_one_file_never_cosign_a_fork() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base = Log::new(1);
+    base.grow(8);
+    let a = Arc::new(witness(dir.path(), &base, 5));
+    let b = Arc::new(witness(dir.path(), &base, 5));
+    assert_eq!(status(&a.add_checkpoint(&base.request(0))), 200);
+    let forks: Vec<Log> = (0..16u8)
+        .map(|i| {
+            let mut f = Log::new(1);
+            f.grow(8);
+            f.tree.push(tlog::leaf_hash(&[i])).unwrap();
+            f
+        })
+        .collect();
+    let threads: Vec<_> = forks
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let w = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let r = f.request(8);
+            std::thread::spawn(move || (i, w.add_checkpoint(&r)))
+        })
+        .collect();
+    let answers: Vec<(usize, Answer)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let won: Vec<usize> = answers
+        .iter()
+        .filter(|(_, a)| status(a) == 200)
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(_, a)| matches!(status(a), 200 | 409 | 503)),
+        "{answers:?}"
+    );
+    // Whatever either witness believed, the file holds the winner, and both go on from it.
+    let mut winner = Log::new(1);
+    winner.grow(8);
+    winner.tree.push(tlog::leaf_hash(&[won[0] as u8])).unwrap();
+    winner.grow(3);
+    let fresh = witness(dir.path(), &base, 6);
+    assert_eq!(status(&fresh.add_checkpoint(&winner.request(9))), 200);
+}
+
+/// Many logs at once share fsyncs (group commit), and every cosignature answered is durable.
+#[test]
+fn many_logs_at_once_are_all_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs: Vec<(String, Signer)> = (0..12u8)
+        .map(|i| {
+            let origin = format!("example.org/detente/wg-{i}");
+            let signer = Signer::from_seed(KeyName::new(origin.clone()).unwrap(), &[i + 1; 32]);
+            (origin, signer)
+        })
+        .collect();
+    let open = || {
+        let state = WitnessState::open(&dir.path().join("witness.sqlite")).unwrap();
+        let known: Vec<(String, String)> = logs
+            .iter()
+            .map(|(o, s)| (o.clone(), s.verifier().to_vkey()))
+            .collect();
+        Arc::new(Witness::new(cosigner(), &known, state, Box::new(|| 7)).unwrap())
+    };
+    let w = open();
+    let threads: Vec<_> = logs
+        .iter()
+        .map(|(origin, signer)| {
+            let (w, origin, signer) = (w.clone(), origin.clone(), signer.clone());
+            std::thread::spawn(move || {
+                let mut tree = MemoryTree::new();
+                let mut old = 0;
+                for round in 0..10u64 {
+                    for j in 0..5u64 {
+                        tree.push(tlog::leaf_hash(&(round * 5 + j).to_be_bytes()))
+                            .unwrap();
+                    }
+                    let cp = Checkpoint::new(
+                        Origin::new(origin.clone()).unwrap(),
+                        tree.size(),
+                        tree.root(),
+                    );
+                    let proof = if old == 0 {
+                        vec![]
+                    } else {
+                        prove_consistency(&tree, old, tree.size()).unwrap()
+                    };
+                    let r = AddCheckpointRequest::new(old, proof, cp.sign(&[&signer]).unwrap())
+                        .unwrap();
+                    assert_eq!(status(&w.add_checkpoint(&r.to_bytes())), 200);
+                    old = tree.size();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    drop(w);
+    let w = open();
+    for (origin, _) in &logs {
+        let hash = tlog::sha256(origin.as_bytes()).to_hex();
+        let latest = String::from_utf8(w.latest(&hash).unwrap()).unwrap();
+        assert!(latest.starts_with(&format!("{origin}\n50\n")), "{latest}");
+    }
+    let state = WitnessState::open(&dir.path().join("witness.sqlite")).unwrap();
+    for (origin, _) in &logs {
+        assert_eq!(state.get(origin).unwrap().unwrap().size, 50);
+    }
+}
+
 #[tokio::test]
 async fn the_http_api_speaks_the_spec() {
     let dir = tempfile::tempdir().unwrap();

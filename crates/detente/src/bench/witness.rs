@@ -1,13 +1,16 @@
 //! `detente bench witness`: what a witness costs.
 //!
-//! 1. **Cosignatures per second on one core.** A witness (its SQLite state committed on
-//!    every cosignature, as in production) is handed `add-checkpoint` requests directly on
-//!    this thread: a chain of checkpoints of a tree of 10^7 entries and up, each with the
-//!    consistency proof from the one before. The tree has every leaf equal, so that any
-//!    size's root and proofs are derived on the fly; proofs of such a tree have the same
-//!    length and cost to verify as any other of its size. The requests are signed by the
-//!    log before the clock starts (signing is the log's cost). Baseline, same run: the raw
-//!    Ed25519 verify rate of one core.
+//! 1. **Cosignatures per second.** A witness (its SQLite state committed before every
+//!    answer, as in production) is handed `add-checkpoint` requests directly: chains of
+//!    checkpoints of trees of 10^7 entries and up, each with the consistency proof from the
+//!    one before — first one log alone, one request after the other (every cosignature
+//!    waits for its own fsync), then many logs at once, a thread each, whose requests share
+//!    commits. Each tree has every leaf equal, so that any size's root and proofs are
+//!    derived on the fly; its proofs have the same length and cost to verify as any other
+//!    tree's of that size. The requests are signed by the logs before the clock starts
+//!    (signing is the log's cost). Reported: the durable rate, and cosignatures per second
+//!    of CPU (the process's user + system time, fsync's kernel work included). Baseline,
+//!    same run: the raw Ed25519 verify rate of one core.
 //! 2. **Added latency of a sequencing round.** Two hosts on 127.0.0.1, one without
 //!    witnesses and one whose group requires 2 cosignatures of 3 witnesses on loopback;
 //!    one client submits single statements one after the other to each. The difference of
@@ -40,6 +43,7 @@ const START_SIZE: u64 = 10_000_000;
 
 #[derive(Debug, Serialize)]
 struct Cosigning {
+    logs: usize,
     requests: usize,
     seconds: f64,
     cosignatures_per_second: f64,
@@ -64,7 +68,7 @@ struct Latency {
 struct Report {
     baseline_verify_per_second: f64,
     baseline_passes: Vec<f64>,
-    cosigning: Cosigning,
+    cosigning: Vec<Cosigning>,
     rounds: Vec<Latency>,
     added_latency_ms_p50: f64,
     added_latency_ms_p99: f64,
@@ -92,10 +96,27 @@ async fn measure(a: &BenchWitnessArgs, dir: &Path) -> anyhow::Result<Report> {
         "Preparing {} add-checkpoint requests from a tree of {START_SIZE} entries …",
         a.cosignatures
     ));
-    let (requests, sample, last) = chain(a.cosignatures as usize)?;
+    let tree = SameLeaves::new();
+    let logs = a.logs as usize;
+    let per_log = (a.cosignatures as usize).div_ceil(logs);
+    let mut single = Vec::new();
+    let mut last = 0;
+    let (one, _) = chain(0, per_log * logs, &tree)?;
+    single.push(one);
+    let mut chains = Vec::with_capacity(logs);
+    for i in 1..=logs {
+        let (c, l) = chain(i, per_log, &tree)?;
+        last = last.max(l);
+        chains.push(c);
+    }
+    let sample = checkpoint_sample();
     let mut baseline_passes = vec![verify_rate(&sample)?];
-    say("A witness cosigns them one after the other on this thread …");
-    let cosigning = cosign_all(&dir.join("witness-core"), &requests)?;
+    say("A witness cosigns one log's checkpoints one after the other …");
+    let sequential = cosign_all(&dir.join("witness-one"), &single)?;
+    say(&format!(
+        "A witness cosigns {logs} logs' checkpoints at once …"
+    ));
+    let cosigning = cosign_all(&dir.join("witness-many"), &chains)?;
     baseline_passes.push(verify_rate(&sample)?);
     say("Sequencing rounds without witnesses …");
     let plain = round_latency(
@@ -117,11 +138,14 @@ async fn measure(a: &BenchWitnessArgs, dir: &Path) -> anyhow::Result<Report> {
     Ok(Report {
         baseline_verify_per_second: baseline,
         baseline_passes,
-        cosigning: Cosigning {
-            ratio_to_baseline: cosigning.cosignatures_per_cpu_second / baseline,
-            tree_size_last: last,
-            ..cosigning
-        },
+        cosigning: [sequential, cosigning]
+            .into_iter()
+            .map(|c| Cosigning {
+                ratio_to_baseline: c.cosignatures_per_cpu_second / baseline,
+                tree_size_last: last,
+                ..c
+            })
+            .collect(),
         added_latency_ms_p50: witnessed.latency_ms_p50 - plain.latency_ms_p50,
         added_latency_ms_p99: witnessed.latency_ms_p99 - plain.latency_ms_p99,
         rounds: vec![plain, witnessed],
@@ -154,65 +178,106 @@ impl HashReader for SameLeaves {
     }
 }
 
-/// The log's signed checkpoints from `START_SIZE` on, each as an `add-checkpoint` request
-/// from the one before (the first from size 0), and a baseline sample of log signatures.
-fn chain(n: usize) -> anyhow::Result<(Vec<Vec<u8>>, Vec<Sample>, u64)> {
-    let tree = SameLeaves::new();
-    let signer = Signer::from_seed(KeyName::new(ORIGIN)?, &[7; 32]);
-    let origin = Origin::new(ORIGIN)?;
+/// One log of the cosigning phase: its origin, key seed and `add-checkpoint` requests.
+struct LogChain {
+    origin: String,
+    signer: Signer,
+    requests: Vec<Vec<u8>>,
+}
+
+/// The origin of bench log `i`.
+fn log_origin(i: usize) -> String {
+    format!("{ORIGIN}-{i}")
+}
+
+/// Log `i`'s signed checkpoints from `START_SIZE` on, each as an `add-checkpoint` request
+/// from the one before (the first from size 0); returns the last size too.
+fn chain(i: usize, n: usize, tree: &SameLeaves) -> anyhow::Result<(LogChain, u64)> {
+    let origin = log_origin(i);
+    let signer = Signer::from_seed(KeyName::new(origin.clone())?, &[i as u8; 32]);
+    let o = Origin::new(origin.clone())?;
     let mut requests = Vec::with_capacity(n + 1);
-    let mut sample = Vec::new();
     let mut old = 0u64;
     let mut size = START_SIZE;
-    for i in 0..=n {
-        let cp = Checkpoint::new(origin.clone(), size, root_at(&tree, size)?);
-        let note = cp.sign(&[&signer])?;
+    for j in 0..=n {
+        let note = Checkpoint::new(o.clone(), size, root_at(tree, size)?).sign(&[&signer])?;
         let proof = if old == 0 {
             Vec::new()
         } else {
-            prove_consistency(&tree, old, size)?
+            prove_consistency(tree, old, size)?
         };
-        if sample.len() < 2000 {
-            let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
-            let message = note.text().as_bytes().to_vec();
-            let sig = ed25519_dalek::Signer::sign(
-                &ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
-                &message,
-            );
-            sample.push((key, message, sig));
-        }
         requests.push(AddCheckpointRequest::new(old, proof, note)?.to_bytes());
         old = size;
         // Vary the step so that proofs take every shape.
-        size += 1 + (i as u64 * 7919) % 4096;
+        size += 1 + ((i * 131 + j) as u64 * 7919) % 4096;
     }
-    Ok((requests, sample, old))
+    Ok((
+        LogChain {
+            origin,
+            signer,
+            requests,
+        },
+        old,
+    ))
 }
 
-/// Cosigns every request on this thread; the first (from size 0) is not timed.
-fn cosign_all(dir: &Path, requests: &[Vec<u8>]) -> anyhow::Result<Cosigning> {
+/// Ed25519 verifications of checkpoint-sized messages, for the baseline.
+fn checkpoint_sample() -> Vec<Sample> {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    (0..2000u32)
+        .map(|i| {
+            let message =
+                format!("{ORIGIN}\n{}\nroot{i}\n", START_SIZE + u64::from(i)).into_bytes();
+            let sig = ed25519_dalek::Signer::sign(&key, &message);
+            (key.verifying_key(), message, sig)
+        })
+        .collect()
+}
+
+/// One witness cosigns every chain, each log on a thread of its own (so that requests for
+/// different logs share commits); the first request of each log is not timed.
+fn cosign_all(dir: &Path, chains: &[LogChain]) -> anyhow::Result<Cosigning> {
     std::fs::create_dir_all(dir)?;
-    let signer = Signer::from_seed(KeyName::new(ORIGIN)?, &[7; 32]);
     let cosigner = Cosigner::from_seed(KeyName::new("bench.detente.example/witness")?, &[9; 32]);
     let state = witness::WitnessState::open(&dir.join("witness.sqlite"))?;
-    let clock = Box::new(|| 1_790_000_000u64);
-    let w = Witness::new(
-        cosigner,
-        &[(ORIGIN.to_owned(), signer.verifier().to_vkey())],
-        state,
-        clock,
-    )?;
-    let (first, rest) = requests
-        .split_first()
-        .ok_or_else(|| anyhow::anyhow!("no requests"))?;
-    expect_cosigned(w.add_checkpoint(first))?;
-    let cpu_before = thread_cpu_seconds();
-    let started = Instant::now();
-    for r in rest {
-        expect_cosigned(w.add_checkpoint(r))?;
+    let logs: Vec<(String, String)> = chains
+        .iter()
+        .map(|c| (c.origin.clone(), c.signer.verifier().to_vkey()))
+        .collect();
+    let w = Witness::new(cosigner, &logs, state, Box::new(|| 1_790_000_000u64))?;
+    for c in chains {
+        let first = c
+            .requests
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("no requests"))?;
+        expect_cosigned(w.add_checkpoint(first))?;
     }
+    let cpu_before = process_cpu_seconds();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = chains
+            .iter()
+            .map(|c| {
+                let w = &w;
+                scope.spawn(move || {
+                    c.requests
+                        .iter()
+                        .skip(1)
+                        .try_for_each(|r| expect_cosigned(w.add_checkpoint(r)))
+                })
+            })
+            .collect();
+        threads.into_iter().try_for_each(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("a cosigning thread panicked")))
+        })
+    })?;
     let seconds = started.elapsed().as_secs_f64();
-    let cpu_seconds = thread_cpu_seconds() - cpu_before;
+    let cpu_seconds = process_cpu_seconds() - cpu_before;
+    let rest: Vec<&Vec<u8>> = chains
+        .iter()
+        .flat_map(|c| c.requests.iter().skip(1))
+        .collect();
     let proof_lines: usize = rest
         .iter()
         .map(|r| {
@@ -223,6 +288,7 @@ fn cosign_all(dir: &Path, requests: &[Vec<u8>]) -> anyhow::Result<Cosigning> {
         })
         .sum();
     Ok(Cosigning {
+        logs: chains.len(),
         requests: rest.len(),
         seconds,
         cosignatures_per_second: rest.len() as f64 / seconds,
@@ -235,12 +301,17 @@ fn cosign_all(dir: &Path, requests: &[Vec<u8>]) -> anyhow::Result<Cosigning> {
     })
 }
 
-/// CPU time this thread has used (Linux `/proc/thread-self/schedstat`; 0 elsewhere).
-fn thread_cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0.0, |ns| ns as f64 / 1e9)
+/// CPU time (user + system) of this whole process, from `/proc/self/stat` (clock ticks of
+/// 10 ms; 0 elsewhere).
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 fn expect_cosigned(answer: Answer) -> anyhow::Result<()> {
@@ -324,21 +395,22 @@ async fn round_latency(
 }
 
 fn print_report(r: &Report) {
-    let c = &r.cosigning;
     println!("Détente witness benchmark");
     print_baseline(r.baseline_verify_per_second, &r.baseline_passes);
-    println!(
-        "  cosigning on one core: {} checkpoints of sizes {}..{} with proofs of {:.1} hashes on average",
-        c.requests, c.tree_size_first, c.tree_size_last, c.proof_hashes_mean
-    );
-    println!(
-        "    durable (each cosignature committed with fsync before it is answered): {:.2} s, {:.0} cosignatures/s",
-        c.seconds, c.cosignatures_per_second
-    );
-    println!(
-        "    CPU: {:.2} s, {:.0} cosignatures per CPU second = {:.2} × baseline",
-        c.cpu_seconds, c.cosignatures_per_cpu_second, c.ratio_to_baseline
-    );
+    for c in &r.cosigning {
+        println!(
+            "  {} log(s) at once: {} checkpoints of trees from {} entries, proofs of {:.1} hashes on average",
+            c.logs, c.requests, c.tree_size_first, c.proof_hashes_mean
+        );
+        println!(
+            "    durable (committed with fsync before answering): {:.2} s, {:.0} cosignatures/s; CPU {:.2} s, {:.0} cosignatures per CPU second = {:.2} × baseline",
+            c.seconds,
+            c.cosignatures_per_second,
+            c.cpu_seconds,
+            c.cosignatures_per_cpu_second,
+            c.ratio_to_baseline
+        );
+    }
     for l in &r.rounds {
         println!(
             "  sequencing round, {} witnesses ({} required): {} single statements, latency p50 {:.1} ms, p99 {:.1} ms",
