@@ -1,0 +1,167 @@
+//! The collections (TAXII 2.1 §5.1–5.2): views of the verified log's reports.
+//!
+//! One collection per TLP 2.0 level (alias `tlp-clear`, `tlp-green`, `tlp-amber`,
+//! `tlp-amber-strict`, `tlp-red`), and one per thread or request, on demand: alias
+//! `thread-<root message id>` or `request-<request id>`, listed when named in the
+//! configuration. Ids are stable name-based UUIDs, so a client's configuration survives
+//! restarts and is the same on every member's node.
+
+use serde_json::{Value, json};
+use statement::{Group, StatementId, Tlp};
+
+use super::config::{Sealing, TaxiiConfig};
+use super::{STIX_MEDIA_TYPE, uuid_of};
+use crate::serve::Principal;
+
+/// The TLP levels, in order, with their collection aliases.
+pub const TLP_ALIASES: [(Tlp, &str); 5] = [
+    (Tlp::Clear, "tlp-clear"),
+    (Tlp::Green, "tlp-green"),
+    (Tlp::Amber, "tlp-amber"),
+    (Tlp::AmberStrict, "tlp-amber-strict"),
+    (Tlp::Red, "tlp-red"),
+];
+
+/// Which reports a collection shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Reports under this marking.
+    Tlp(Tlp),
+    /// Reports answering a message of the thread with this root.
+    Thread(StatementId),
+    /// Reports answering this request.
+    Request(StatementId),
+}
+
+/// A collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collection {
+    /// Its UUID.
+    pub id: String,
+    /// Its alias, usable in place of the id.
+    pub alias: String,
+    /// What it shows.
+    pub scope: Scope,
+}
+
+impl Collection {
+    /// The collection of a scope.
+    pub fn of(scope: Scope) -> Collection {
+        let alias = match scope {
+            Scope::Tlp(t) => TLP_ALIASES
+                .iter()
+                .find(|(l, _)| *l == t)
+                .map_or("tlp", |(_, a)| a)
+                .to_owned(),
+            Scope::Thread(root) => format!("thread-{}", root.to_hex()),
+            Scope::Request(id) => format!("request-{}", id.to_hex()),
+        };
+        Collection {
+            id: uuid_of(&format!("detente/taxii/collection/{alias}")),
+            alias,
+            scope,
+        }
+    }
+
+    /// Whether `who` may add objects here: a user who may post, on a TLP collection whose
+    /// sealing is configured. (Thread and request collections are read-only for now.)
+    pub fn can_write(&self, who: &Principal, config: &TaxiiConfig) -> bool {
+        match self.scope {
+            Scope::Tlp(t) => who.can_write && config.sealing(t) != Sealing::NotConfigured,
+            Scope::Thread(_) | Scope::Request(_) => false,
+        }
+    }
+
+    /// The collection resource (TAXII 2.1 §5.2.1).
+    pub fn resource(&self, who: &Principal, config: &TaxiiConfig) -> Value {
+        let (title, description) = match self.scope {
+            Scope::Tlp(t) => (
+                t.label().to_owned(),
+                format!(
+                    "STIX objects of the group's {} reports, each verified against the log{}",
+                    t.label(),
+                    if t.requires_seal() {
+                        "; only reports sealed to this member appear"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            Scope::Thread(root) => (
+                format!("Thread {}", &root.to_hex()[..12]),
+                "Reports posted in answer to this thread's messages (read-only)".to_owned(),
+            ),
+            Scope::Request(id) => (
+                format!("Request {}", &id.to_hex()[..12]),
+                "Reports posted in answer to this request (read-only)".to_owned(),
+            ),
+        };
+        json!({
+            "id": self.id,
+            "title": title,
+            "description": description,
+            "alias": self.alias,
+            "can_read": true,
+            "can_write": self.can_write(who, config),
+            "media_types": [STIX_MEDIA_TYPE],
+        })
+    }
+}
+
+/// The collections listed: the five TLP levels, then the configured threads and requests
+/// that exist in the group.
+pub fn listed(config: &TaxiiConfig, group: &Group) -> Vec<Collection> {
+    let tlps = TLP_ALIASES.iter().map(|(t, _)| Scope::Tlp(*t));
+    let threads = config
+        .threads
+        .iter()
+        .filter(|r| group.threads().contains_key(r))
+        .map(|r| Scope::Thread(*r));
+    let requests = config
+        .requests
+        .iter()
+        .filter(|r| group.requests().contains_key(r))
+        .map(|r| Scope::Request(*r));
+    tlps.chain(threads)
+        .chain(requests)
+        .map(Collection::of)
+        .collect()
+}
+
+/// Finds a collection by id or alias, including threads and requests not configured.
+pub fn find(key: &str, group: &Group) -> Option<Collection> {
+    let tlp = TLP_ALIASES
+        .iter()
+        .map(|(t, _)| Collection::of(Scope::Tlp(*t)))
+        .find(|c| c.id == key || c.alias == key);
+    if tlp.is_some() {
+        return tlp;
+    }
+    let by_alias = |prefix: &str| {
+        key.strip_prefix(prefix)
+            .and_then(|h| StatementId::parse(h).ok())
+    };
+    if let Some(root) = by_alias("thread-") {
+        return group
+            .threads()
+            .contains_key(&root)
+            .then(|| Collection::of(Scope::Thread(root)));
+    }
+    if let Some(id) = by_alias("request-") {
+        return group
+            .requests()
+            .contains_key(&id)
+            .then(|| Collection::of(Scope::Request(id)));
+    }
+    group
+        .threads()
+        .keys()
+        .map(|r| Collection::of(Scope::Thread(*r)))
+        .chain(
+            group
+                .requests()
+                .keys()
+                .map(|r| Collection::of(Scope::Request(*r))),
+        )
+        .find(|c| c.id == key)
+}
