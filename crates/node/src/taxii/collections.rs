@@ -165,3 +165,27 @@ pub fn find(key: &str, group: &Group) -> Option<Collection> {
         )
         .find(|c| c.id == key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ids the README lists: clients are configured with them, so they must not move.
+    #[test]
+    fn tlp_collection_ids_are_pinned() {
+        let ids: Vec<String> = TLP_ALIASES
+            .iter()
+            .map(|(t, _)| Collection::of(Scope::Tlp(*t)).id)
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "ccc40c01-8d11-8261-9f36-fca365c664f8",
+                "1e21fc49-f6a9-8266-9f40-431e6acd9222",
+                "abc39f59-cf72-8502-b41f-b5043ea1a5cf",
+                "39e989be-9064-8d82-8fad-846f433afe5f",
+                "c0b0bbd2-9f3e-8e74-abfc-45c2c2762fd7",
+            ]
+        );
+    }
+}
