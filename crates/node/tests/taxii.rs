@@ -515,3 +515,73 @@ async fn large_envelopes_are_packed_into_few_reports() {
     let got = c.wait_objects(&clear, "?limit=1000", 200).await;
     assert_eq!(got.len(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_and_request_collections_show_their_answers_on_demand() {
+    use statement::Tlp;
+    use statement::build::Draft;
+    let (w, _witnesses) = harness::world().await;
+    let alice = serve(&w, "alice", None).await;
+    let mut bob = w.writer("bob").await;
+    let bundle = |n: u64| {
+        json!({
+            "type": "bundle",
+            "id": format!("bundle--6a1c2b3d-0000-4000-8000-{n:012x}"),
+            "objects": [indicator(n, "2026-01-01T00:00:00.000Z")],
+        })
+    };
+    let root = bob
+        .post(Draft::thread("Campaign", "VPN intrusions"))
+        .await
+        .unwrap()
+        .id;
+    let due = statement::Timestamp::from_unix(node::now().unix() + 3600).unwrap();
+    let request = bob
+        .post(Draft::request("IOCs?", "Please share", &due))
+        .await
+        .unwrap()
+        .id;
+    bob.post(Draft::report(Tlp::Green, "in thread", bundle(21)).refs(&[root]))
+        .await
+        .unwrap();
+    bob.post(Draft::report(Tlp::Green, "answer", bundle(22)).refs(&[request]))
+        .await
+        .unwrap();
+
+    let c = alice.reader();
+    let thread = format!("thread-{}", root.to_hex());
+    let got = c.wait_objects(&thread, "", 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        without_provenance(&got[0]),
+        indicator(21, "2026-01-01T00:00:00.000Z")
+    );
+    assert_eq!(got[0]["extensions"][EXT]["author"], "bob");
+    let req = format!("request-{}", request.to_hex());
+    let got = c.wait_objects(&req, "", 1).await;
+    assert_eq!(
+        without_provenance(&got[0]),
+        indicator(22, "2026-01-01T00:00:00.000Z")
+    );
+    // The resource, by alias and by its id; read-only.
+    let res = c.get(&format!("{ROOT}collections/{req}/")).await;
+    assert_eq!(res.body["can_write"], false);
+    let id = res.body["id"].as_str().unwrap();
+    assert_eq!(
+        c.get(&format!("{ROOT}collections/{id}/")).await.body,
+        res.body
+    );
+    let posted = alice
+        .writer()
+        .post_objects(
+            &req,
+            &json!({ "objects": [indicator(23, "2026-01-01T00:00:00.000Z")] }),
+        )
+        .await;
+    assert_error(&posted, StatusCode::FORBIDDEN);
+    // The green collection shows both; an unknown thread is 404.
+    let green = collection_id(&c, "tlp-green").await;
+    assert_eq!(c.wait_objects(&green, "", 2).await.len(), 2);
+    let unknown = format!("{ROOT}collections/thread-{}/", "ab".repeat(32));
+    assert_error(&c.get(&unknown).await, StatusCode::NOT_FOUND);
+}
