@@ -110,7 +110,7 @@ impl Taxii {
     ) -> Result<R, TaxiiError> {
         let node = self.shared.node().await;
         let mut index = self.index.lock().await;
-        index.refresh(&node)?;
+        index.refresh(&node).await?;
         let group = node.group();
         let records = index
             .records

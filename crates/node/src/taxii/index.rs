@@ -16,8 +16,9 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
-use statement::kind::{Body, ReportContent};
-use statement::{Signed, StatementId, Timestamp, Tlp};
+use statement::kind::{BlobRef, Body, ReportContent};
+use statement::seal::unseal;
+use statement::{Digest, Signed, StatementId, Timestamp, Tlp};
 use tlog::checkpoint::Checkpoint;
 
 use super::EXTENSION_ID;
@@ -89,22 +90,36 @@ pub fn format_micros(us: i64) -> String {
 }
 
 impl Index {
-    /// Brings the index up to the node's verified log.
-    pub fn refresh(&mut self, node: &Node) -> Result<(), NodeError> {
+    /// Brings the index up to the node's verified log. A report whose blob cannot be
+    /// fetched now stops the refresh there, to be retried on the next one.
+    pub async fn refresh(&mut self, node: &Node) -> Result<(), NodeError> {
         let size = node.verified()?.map_or(0, |v| v.size);
-        if size == self.size {
+        let reports = node.group().reports();
+        if size == self.size && self.reports_done == reports.len() {
             return Ok(());
         }
         self.refresh_times(node)?;
-        let reports = node.group().reports();
-        for r in reports.get(self.reports_done..).unwrap_or_default() {
+        while let Some(r) = reports.get(self.reports_done) {
             let at = self.time_of(r.said.index);
-            self.last_micros = at.max(self.last_micros.saturating_add(1));
-            if let Err(e) = self.add_report(node, r.said.index, r.said.id) {
-                tracing::warn!(index = r.said.index, error = %e, "TAXII: report skipped");
+            let micros = at.max(self.last_micros.saturating_add(1));
+            match load(node, r.said.index, r.said.id).await {
+                Err(Unread::Later(e)) => {
+                    tracing::warn!(index = r.said.index, error = %e, "TAXII: report not read yet");
+                    return Ok(());
+                }
+                Err(Unread::Never(e)) => {
+                    tracing::warn!(index = r.said.index, error = %e, "TAXII: report skipped");
+                    self.last_micros = micros;
+                }
+                Ok(loaded) => {
+                    self.last_micros = micros;
+                    if let Some(l) = loaded {
+                        self.add(r.said.index, &l);
+                    }
+                }
             }
+            self.reports_done += 1;
         }
-        self.reports_done = reports.len();
         self.size = size;
         Ok(())
     }
@@ -138,48 +153,22 @@ impl Index {
         secs.saturating_mul(1_000_000)
     }
 
-    fn add_report(&mut self, node: &Node, index: u64, id: StatementId) -> Result<(), String> {
-        let leaf = node
-            .replica
-            .leaf(index)
-            .map_err(|e| e.to_string())?
-            .ok_or("entry missing")?;
-        let s = Signed::from_leaf(&leaf).map_err(|e| e.to_string())?;
-        if s.id() != id {
-            return Err("entry and report list disagree".into());
-        }
-        let Ok(Body::Report(body)) = Body::parse(s.statement()) else {
-            return Err("not a report".into());
-        };
-        let bundle = match node.open_sealed(&s) {
-            None if s.statement().sealed.is_some() => return Ok(()), // not for us
-            None => body.bundle.clone(),
-            Some(opened) => {
-                let v = opened.map_err(|e| format!("cannot open: {e}"))?;
-                let c: ReportContent =
-                    serde_json::from_value(v).map_err(|e| format!("sealed content: {e}"))?;
-                c.check(body.tlp).map_err(|e| e.to_string())?;
-                c.bundle
-            }
-        };
-        let Some(bundle) = bundle else {
-            return Err("the bundle is in a blob, not fetched".into());
-        };
-        let objects = bundle["objects"].as_array().cloned().unwrap_or_default();
+    fn add(&mut self, index: u64, l: &Loaded) {
+        let objects = l.bundle["objects"].as_array().cloned().unwrap_or_default();
+        let st = l.signed.statement();
         let provenance = json!({
             "extension_type": "property-extension",
-            "author": s.statement().author.as_str(),
-            "statement": id.to_hex(),
+            "author": st.author.as_str(),
+            "statement": l.signed.id().to_hex(),
             "log_index": index,
-            "tlp": body.tlp.label(),
-            "sealed": s.statement().sealed.is_some(),
+            "tlp": l.tlp.label(),
+            "sealed": st.sealed.is_some(),
         });
         for (pos, object) in (0u32..).zip(objects) {
-            if let Some(r) = self.record(index, pos, &s, body.tlp, object, &provenance) {
+            if let Some(r) = self.record(index, pos, &l.signed, l.tlp, object, &provenance) {
                 self.records.push(r);
             }
         }
-        Ok(())
     }
 
     fn record(
@@ -230,6 +219,86 @@ impl Index {
             object: Arc::new(Value::Object(o)),
         })
     }
+}
+
+/// Why a report was not read.
+enum Unread {
+    /// Not now (its blob could not be fetched): retry.
+    Later(String),
+    /// Never (malformed, or its blob is missing or altered).
+    Never(String),
+}
+
+/// A report this member can read.
+struct Loaded {
+    signed: Signed,
+    tlp: Tlp,
+    bundle: Value,
+}
+
+/// Reads the report at `index`: `None` when it is sealed and not to this member.
+async fn load(node: &Node, index: u64, id: StatementId) -> Result<Option<Loaded>, Unread> {
+    let never = |e: String| Unread::Never(e);
+    let leaf = node
+        .replica
+        .leaf(index)
+        .map_err(|e| never(e.to_string()))?
+        .ok_or_else(|| never("entry missing".into()))?;
+    let signed = Signed::from_leaf(&leaf).map_err(|e| never(e.to_string()))?;
+    if signed.id() != id {
+        return Err(never("entry and report list disagree".into()));
+    }
+    let Ok(Body::Report(body)) = Body::parse(signed.statement()) else {
+        return Err(never("not a report".into()));
+    };
+    let sealed = signed.statement().sealed.is_some();
+    let (bundle, blob) = match node.open_sealed(&signed) {
+        None if sealed => return Ok(None),
+        None => (body.bundle.clone(), body.blob.clone()),
+        Some(opened) => {
+            let v = opened.map_err(|e| never(format!("cannot open: {e}")))?;
+            let c: ReportContent =
+                serde_json::from_value(v).map_err(|e| never(format!("sealed content: {e}")))?;
+            c.check(body.tlp).map_err(|e| never(e.to_string()))?;
+            (c.bundle, c.blob)
+        }
+    };
+    let bundle = match (bundle, blob) {
+        (Some(b), _) => b,
+        (None, Some(blob)) => fetch_blob(node, &blob, sealed).await?,
+        (None, None) => return Err(never("no bundle".into())),
+    };
+    Ok(Some(Loaded {
+        signed,
+        tlp: body.tlp,
+        bundle,
+    }))
+}
+
+/// Fetches a report's blob from the host and checks it against the hash the signed
+/// statement names; a sealed report's blob is sealed to the same addressees.
+async fn fetch_blob(node: &Node, blob: &BlobRef, sealed: bool) -> Result<Value, Unread> {
+    let path = format!("/v1/blobs/{}", blob.sha256.to_hex());
+    let bytes = match node.client.get(&path).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err(Unread::Never(format!("the host has no blob {path}"))),
+        Err(e) => return Err(Unread::Later(e.to_string())),
+    };
+    if Digest::of(&bytes) != blob.sha256 || bytes.len() as u64 != blob.size {
+        return Err(Unread::Never(format!(
+            "the host's blob {path} does not match the statement"
+        )));
+    }
+    let bundle: Value = if sealed {
+        let text = std::str::from_utf8(&bytes).map_err(|_| Unread::Never("sealed blob".into()))?;
+        unseal(text, &node.keys.identity).map_err(|e| Unread::Never(e.to_string()))?
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| Unread::Never(e.to_string()))?
+    };
+    if bundle["type"] != "bundle" || !bundle["objects"].is_array() {
+        return Err(Unread::Never("the blob is not a STIX bundle".into()));
+    }
+    Ok(bundle)
 }
 
 #[cfg(test)]

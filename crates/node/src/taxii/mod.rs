@@ -17,13 +17,13 @@
 //! the verified log ([`index`]); sealed reports show only when sealed to this member. Each
 //! object carries its provenance (author, statement, log index) in a property extension
 //! ([`EXTENSION_ID`]). A POSTed envelope is validated object by object ([`validate`]),
-//! packed into as few reports as the entry size allows, sealed as its TLP requires,
-//! signed, submitted, and reported `complete` only once the node verified a checkpoint
-//! that includes it ([`write`]).
+//! packed into as few reports as the entry size allows (an object too large for an entry
+//! alone travels as a blob on the host, named by its hash and sealed like its report),
+//! sealed as its TLP requires, signed, submitted, and reported `complete` only once the
+//! node verified a checkpoint that includes it ([`write`]).
 //!
-//! What is not done: bundles larger than one log entry as blobs (an object too large for
-//! one entry is reported as a failure), writing to thread and request collections, and
-//! status resources surviving a restart (they are kept in memory for 24 hours).
+//! What is not done: writing to thread and request collections, and status resources
+//! surviving a restart (they are kept in memory for 24 hours).
 
 mod collections;
 mod config;

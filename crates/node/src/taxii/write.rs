@@ -5,7 +5,9 @@
 //! already in the collection are successes without a new statement (a re-POST of the same
 //! object is not an error, §5.5). The valid objects are packed, in order, into as few
 //! STIX bundles as one log entry (65,535 bytes, sealed or not) allows, each a `report`
-//! under the collection's TLP, sealed as that TLP requires ([`super::config`]), signed with
+//! under the collection's TLP (an object too large for an entry on its own goes in a blob
+//! on the host, named by its SHA-256 in the report and sealed to the same addressees),
+//! sealed as that TLP requires ([`super::config`]), signed with
 //! the member's key and submitted in the background. An object is a success only once its
 //! statement is in a checkpoint this node verified (its inclusion proof checked and the
 //! replica synced past it); until then it is pending.
@@ -13,13 +15,15 @@
 use serde_json::{Value, json};
 use statement::build::Draft;
 use statement::envelope::MAX_LEAF_SIZE;
-use statement::{MemberId, Tlp};
+use statement::kind::Kind;
+use statement::seal::seal;
+use statement::{MemberId, SealKey, Tlp};
 
 use super::collections::{Collection, Scope};
 use super::config::Sealing;
 use super::index::{Record, format_micros};
 use super::status::{Detail, Status};
-use super::{EXTENSION_ID, Taxii, TaxiiError, uuid_v4, validate};
+use super::{EXTENSION_ID, STIX_MEDIA_TYPE, Taxii, TaxiiError, uuid_v4, validate};
 use crate::serve::Principal;
 use crate::{Node, NodeError};
 
@@ -72,7 +76,7 @@ pub async fn accept(
     let valid = {
         let node = t.shared.node().await;
         let mut index = t.index.lock().await;
-        index.refresh(&node)?;
+        index.refresh(&node).await?;
         let existing: Vec<&Record> = index.records.iter().filter(|r| r.tlp == tlp).collect();
         sort(objects, tlp, &existing, &request_timestamp, &mut status)
     };
@@ -187,25 +191,28 @@ async fn share(t: Taxii, status_id: String, user: String, tlp: Tlp, valid: Vec<V
     };
     let objects: Vec<&Valid> = valid.iter().collect();
     let mut drafts: Vec<(Draft, Vec<&Valid>)> = Vec::new();
-    let mut too_large: Vec<(&Valid, String)> = Vec::new();
+    let mut blobs: Vec<&Valid> = Vec::new();
     let packed = Packing {
         node: &node,
         tlp,
         user: &user,
         to: to.as_deref(),
     };
-    if let Err(e) = packed.pack(objects, &mut drafts, &mut too_large) {
+    if let Err(e) = packed.pack(objects, &mut drafts, &mut blobs) {
         return fail_all(&t, &status_id, &e);
     }
-    t.statuses.settle(&status_id, |s| {
-        for (v, why) in &too_large {
-            s.pendings.retain(|d| d != &v.detail);
-            s.failures.push(Detail {
-                message: Some(why.clone()),
-                ..v.detail.clone()
-            });
+    for v in blobs {
+        match packed.blob_draft(v).await {
+            Ok(d) => drafts.push((d, vec![v])),
+            Err(why) => t.statuses.settle(&status_id, |s| {
+                s.pendings.retain(|d| d != &v.detail);
+                s.failures.push(Detail {
+                    message: Some(why),
+                    ..v.detail.clone()
+                });
+            }),
         }
-    });
+    }
     for batch in batches(drafts) {
         let (ds, members): (Vec<Draft>, Vec<Vec<&Valid>>) = batch.into_iter().unzip();
         let posted = node.post_all(ds).await;
@@ -251,6 +258,20 @@ fn fail_all(t: &Taxii, status_id: &str, why: &str) {
     });
 }
 
+/// The sealing keys of `to` and this member (as [`Node::seal`] uses them).
+fn seal_keys(node: &Node, to: &[MemberId]) -> Result<Vec<SealKey>, String> {
+    to.iter()
+        .chain(std::iter::once(node.member()))
+        .map(|m| {
+            node.group()
+                .member(m)
+                .filter(|x| x.active)
+                .map(|x| x.seal.clone())
+                .ok_or_else(|| format!("{m} is not a current member"))
+        })
+        .collect()
+}
+
 /// Who to seal to: `None` for clear reports.
 fn addressees(node: &Node, sealing: &Sealing) -> Result<Option<Vec<MemberId>>, String> {
     match sealing {
@@ -281,12 +302,12 @@ type Drafts<'a> = Vec<(Draft, Vec<&'a Valid>)>;
 
 impl Packing<'_> {
     /// Builds the drafts of `objects`, splitting in halves until each fits one log entry;
-    /// an object that alone does not fit goes to `too_large` with the reason.
+    /// an object that alone does not fit goes to `blobs`.
     fn pack<'a>(
         &self,
         objects: Vec<&'a Valid>,
         out: &mut Drafts<'a>,
-        too_large: &mut Vec<(&'a Valid, String)>,
+        blobs: &mut Vec<&'a Valid>,
     ) -> Result<(), String> {
         let to = self.to.map_or(0, <[MemberId]>::len);
         let overhead = 1024 + self.node.genesis().origin.len() + 70 * to;
@@ -311,7 +332,7 @@ impl Packing<'_> {
             }
         }
         for c in chunks.into_iter().filter(|c| !c.is_empty()) {
-            self.fit(c, budget, out, too_large)?;
+            self.fit(c, budget, out, blobs)?;
         }
         Ok(())
     }
@@ -321,7 +342,7 @@ impl Packing<'_> {
         objects: Vec<&'a Valid>,
         budget: usize,
         out: &mut Drafts<'a>,
-        too_large: &mut Vec<(&'a Valid, String)>,
+        blobs: &mut Vec<&'a Valid>,
     ) -> Result<(), String> {
         let draft = self.draft(&objects)?;
         let size = draft_size(&draft);
@@ -330,17 +351,14 @@ impl Packing<'_> {
             return Ok(());
         }
         if let [one] = objects[..] {
-            // Blobs are not supported through TAXII yet: refuse this object, share the rest.
-            let why = format!(
-                "too large for one log entry ({size} bytes with its report; the limit is {budget}); blobs are not supported through TAXII yet"
-            );
-            too_large.push((one, why));
+            // Too large for an entry on its own: it travels as a blob.
+            blobs.push(one);
             return Ok(());
         }
         let right = objects[objects.len() / 2..].to_vec();
         let left = objects[..objects.len() / 2].to_vec();
-        self.fit(left, budget, out, too_large)?;
-        self.fit(right, budget, out, too_large)
+        self.fit(left, budget, out, blobs)?;
+        self.fit(right, budget, out, blobs)
     }
 
     fn draft(&self, objects: &[&Valid]) -> Result<Draft, String> {
@@ -356,6 +374,44 @@ impl Packing<'_> {
             self.user
         );
         let d = Draft::report(self.tlp, &title, bundle);
+        match self.to {
+            None => Ok(d),
+            Some(to) => self.node.seal(d, to).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// A report whose one-object bundle is a blob on the host, named by its hash; sealed
+    /// reports seal the blob to the same addressees (statement format, `report`).
+    async fn blob_draft(&self, v: &Valid) -> Result<Draft, String> {
+        let id = uuid_v4().map_err(|_| "no randomness".to_owned())?;
+        let bundle = json!({
+            "type": "bundle",
+            "id": format!("bundle--{id}"),
+            "objects": [v.object.clone()],
+        });
+        let bytes = match self.to {
+            None => bundle.to_string().into_bytes(),
+            Some(to) => {
+                let keys = seal_keys(self.node, to)?;
+                seal(&bundle, &keys.iter().collect::<Vec<_>>())
+                    .map_err(|e| format!("cannot seal the blob: {e}"))?
+                    .into_bytes()
+            }
+        };
+        let size = bytes.len();
+        let sha = self
+            .node
+            .client
+            .put_blob(bytes)
+            .await
+            .map_err(|e| format!("the host did not store the blob: {e}"))?;
+        let title = format!("1 STIX object posted through TAXII by {}", self.user);
+        let body = json!({
+            "tlp": self.tlp,
+            "title": title,
+            "blob": { "sha256": sha.to_hex(), "size": size, "media_type": STIX_MEDIA_TYPE },
+        });
+        let d = Draft::new(Kind::Report, body);
         match self.to {
             None => Ok(d),
             Some(to) => self.node.seal(d, to).map_err(|e| e.to_string()),
