@@ -3,13 +3,16 @@
 //! One collection per TLP 2.0 level (alias `tlp-clear`, `tlp-green`, `tlp-amber`,
 //! `tlp-amber-strict`, `tlp-red`), and one per thread or request, on demand: alias
 //! `thread-<root message id>` or `request-<request id>`, listed when named in the
-//! configuration. Ids are stable name-based UUIDs, so a client's configuration survives
+//! configuration. A post to a thread or request collection answers it: its reports name
+//! the root or the request in `refs`, at the objects' own TLP marking (GREEN when they
+//! carry none), and AMBER or RED ones are sealed to the thread's or request's audience. Ids are stable name-based UUIDs, so a client's configuration survives
 //! restarts and is the same on every member's node.
 
 use serde_json::{Value, json};
-use statement::{Group, StatementId, Tlp};
+use statement::{Group, MemberId, StatementId, Tlp};
 
 use super::config::{Sealing, TaxiiConfig};
+use super::index::Record;
 use super::{STIX_MEDIA_TYPE, uuid_of};
 use crate::serve::Principal;
 
@@ -64,11 +67,63 @@ impl Collection {
     }
 
     /// Whether `who` may add objects here: a user who may post, on a TLP collection whose
-    /// sealing is configured. (Thread and request collections are read-only for now.)
+    /// sealing is configured, or on a thread or request collection (posts answer it).
     pub fn can_write(&self, who: &Principal, config: &TaxiiConfig) -> bool {
         match self.scope {
             Scope::Tlp(t) => who.can_write && config.sealing(t) != Sealing::NotConfigured,
-            Scope::Thread(_) | Scope::Request(_) => false,
+            Scope::Thread(_) | Scope::Request(_) => who.can_write,
+        }
+    }
+
+    /// The statement posts here answer (`refs[0]` of their reports), if any.
+    pub fn answers(&self) -> Option<StatementId> {
+        match self.scope {
+            Scope::Tlp(_) => None,
+            Scope::Thread(id) | Scope::Request(id) => Some(id),
+        }
+    }
+
+    /// Whether a record belongs to this collection.
+    pub fn shows(&self, r: &Record, group: &Group) -> bool {
+        match self.scope {
+            Scope::Tlp(t) => r.tlp == t,
+            Scope::Request(id) => r.answers == Some(id),
+            Scope::Thread(root) => r
+                .answers
+                .and_then(|a| group.message(&a))
+                .is_some_and(|m| m.root == root),
+        }
+    }
+
+    /// How an answer under `tlp` posted here is sealed: CLEAR and GREEN in the clear;
+    /// stricter levels to the thread's or request's audience (its author and addressees,
+    /// or every other member for a thread addressed to the whole group).
+    pub fn answer_sealing(&self, tlp: Tlp, group: &Group, me: &MemberId) -> Sealing {
+        if !tlp.requires_seal() {
+            return Sealing::Clear;
+        }
+        let (author, to) = match self.scope {
+            Scope::Tlp(_) => return Sealing::NotConfigured,
+            Scope::Request(id) => match group.requests().get(&id) {
+                Some(r) => (r.said.author.clone(), Some(r.recipients.clone())),
+                None => return Sealing::NotConfigured,
+            },
+            Scope::Thread(root) => match group.message(&root) {
+                Some(m) => (m.said.author.clone(), m.to.clone()),
+                None => return Sealing::NotConfigured,
+            },
+        };
+        let Some(to) = to else {
+            return Sealing::AllOthers;
+        };
+        let mut audience: Vec<MemberId> = std::iter::once(author).chain(to).collect();
+        audience.sort();
+        audience.dedup();
+        audience.retain(|m| m != me);
+        if audience.is_empty() {
+            Sealing::NotConfigured
+        } else {
+            Sealing::To(audience)
         }
     }
 
@@ -89,11 +144,11 @@ impl Collection {
             ),
             Scope::Thread(root) => (
                 format!("Thread {}", &root.to_hex()[..12]),
-                "Reports posted in answer to this thread's messages (read-only)".to_owned(),
+                "Reports answering this thread's messages; a post answers its root".to_owned(),
             ),
             Scope::Request(id) => (
                 format!("Request {}", &id.to_hex()[..12]),
-                "Reports posted in answer to this request (read-only)".to_owned(),
+                "Reports answering this request; a post answers it".to_owned(),
             ),
         };
         json!({

@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::collections::{self, Collection, Scope};
+use super::collections::{self, Collection};
 use super::index::Record;
 use super::media::{check_accept, check_content_type, taxii, taxii_dated};
 use super::query::{self, Query as Filter, date_range, page};
@@ -112,18 +112,7 @@ impl Taxii {
         let mut index = self.index.lock().await;
         index.refresh(&node).await?;
         let group = node.group();
-        let records = index
-            .records
-            .iter()
-            .filter(|r| match c.scope {
-                Scope::Tlp(t) => r.tlp == t,
-                Scope::Request(id) => r.answers == Some(id),
-                Scope::Thread(root) => r
-                    .answers
-                    .and_then(|a| group.message(&a))
-                    .is_some_and(|m| m.root == root),
-            })
-            .collect();
+        let records = index.records.iter().filter(|r| c.shows(r, group)).collect();
         Ok(f(records))
     }
 }

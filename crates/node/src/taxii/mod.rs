@@ -22,8 +22,8 @@
 //! sealed as its TLP requires, signed, submitted, and reported `complete` only once the
 //! node verified a checkpoint that includes it ([`write`]).
 //!
-//! What is not done: writing to thread and request collections, and status resources
-//! surviving a restart (they are kept in memory for 24 hours).
+//! What is not done: status resources surviving a restart (they are kept in memory for
+//! 24 hours).
 
 mod collections;
 mod config;

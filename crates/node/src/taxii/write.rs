@@ -5,19 +5,22 @@
 //! already in the collection are successes without a new statement (a re-POST of the same
 //! object is not an error, §5.5). The valid objects are packed, in order, into as few
 //! STIX bundles as one log entry (65,535 bytes, sealed or not) allows, each a `report`
-//! under the collection's TLP (an object too large for an entry on its own goes in a blob
+//! under the collection's TLP — or, in a thread or request collection, answering it
+//! under the objects' own marking ([`Collection::answer_sealing`]) — (an object too large for an entry on its own goes in a blob
 //! on the host, named by its SHA-256 in the report and sealed to the same addressees),
 //! sealed as that TLP requires ([`super::config`]), signed with
 //! the member's key and submitted in the background. An object is a success only once its
 //! statement is in a checkpoint this node verified (its inclusion proof checked and the
 //! replica synced past it); until then it is pending.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 use statement::build::Draft;
 use statement::envelope::MAX_LEAF_SIZE;
 use statement::kind::Kind;
 use statement::seal::seal;
-use statement::{MemberId, SealKey, Tlp};
+use statement::{MemberId, SealKey, StatementId, Tlp};
 
 use super::collections::{Collection, Scope};
 use super::config::Sealing;
@@ -36,6 +39,8 @@ const MAX_BATCH_BYTES: usize = 6 << 20;
 struct Valid {
     object: Value,
     detail: Detail,
+    /// The marking of the report it goes into.
+    tlp: Tlp,
 }
 
 /// Parses the envelope, records the status, and starts sharing its valid objects.
@@ -46,9 +51,6 @@ pub async fn accept(
     body: &[u8],
     now_micros: i64,
 ) -> Result<Status, TaxiiError> {
-    let Scope::Tlp(tlp) = coll.scope else {
-        return Err(TaxiiError::Forbidden("this collection is read-only"));
-    };
     let envelope: Value = serde_json::from_slice(body)
         .map_err(|_| TaxiiError::Unprocessable("the body is not JSON".into()))?;
     let objects = envelope
@@ -77,15 +79,26 @@ pub async fn accept(
         let node = t.shared.node().await;
         let mut index = t.index.lock().await;
         index.refresh(&node).await?;
-        let existing: Vec<&Record> = index.records.iter().filter(|r| r.tlp == tlp).collect();
-        sort(objects, tlp, &existing, &request_timestamp, &mut status)
+        let group = node.group();
+        let existing: Vec<&Record> = index
+            .records
+            .iter()
+            .filter(|r| coll.shows(r, group))
+            .collect();
+        sort(
+            objects,
+            coll.scope,
+            &existing,
+            &request_timestamp,
+            &mut status,
+        )
     };
     status.pendings = valid.iter().map(|v| v.detail.clone()).collect();
     t.statuses.put(status.clone());
     if !valid.is_empty() {
         let t = t.clone();
-        let (id, user) = (status.id.clone(), who.name.clone());
-        tokio::spawn(async move { share(t, id, user, tlp, valid).await });
+        let (id, user, coll) = (status.id.clone(), who.name.clone(), coll.clone());
+        tokio::spawn(async move { share(t, id, user, coll, valid).await });
     }
     Ok(status)
 }
@@ -93,7 +106,7 @@ pub async fn accept(
 /// Splits the objects into failures, already-shared successes and objects to share.
 fn sort(
     objects: &[Value],
-    tlp: Tlp,
+    scope: Scope,
     existing: &[&Record],
     request_timestamp: &str,
     status: &mut Status,
@@ -115,7 +128,12 @@ fn sort(
             status.failures.push(detail(Some(why)));
             continue;
         }
-        if let Some(marked) = validate::strictest_tlp(&o).filter(|m| *m > tlp) {
+        let marked = validate::strictest_tlp(&o);
+        let tlp = match scope {
+            Scope::Tlp(t) => t,
+            Scope::Thread(_) | Scope::Request(_) => marked.unwrap_or(Tlp::Green),
+        };
+        if let Some(marked) = marked.filter(|m| *m > tlp) {
             let why = format!(
                 "marked {} but this collection is {}: post it to the {} collection",
                 marked.label(),
@@ -147,6 +165,7 @@ fn sort(
             valid.push(Valid {
                 object: o,
                 detail: d,
+                tlp,
             });
         }
     }
@@ -183,36 +202,58 @@ fn same(r: &Record, o: &Value) -> bool {
 }
 
 /// Packs, seals, signs and submits, then settles the status.
-async fn share(t: Taxii, status_id: String, user: String, tlp: Tlp, valid: Vec<Valid>) {
+async fn share(t: Taxii, status_id: String, user: String, coll: Collection, valid: Vec<Valid>) {
     let mut node = t.shared.node().await;
-    let to = match addressees(&node, &t.config.sealing(tlp)) {
-        Ok(to) => to,
-        Err(e) => return fail_all(&t, &status_id, &format!("cannot seal: {e}")),
-    };
-    let objects: Vec<&Valid> = valid.iter().collect();
-    let mut drafts: Vec<(Draft, Vec<&Valid>)> = Vec::new();
-    let mut blobs: Vec<&Valid> = Vec::new();
-    let packed = Packing {
-        node: &node,
-        tlp,
-        user: &user,
-        to: to.as_deref(),
-    };
-    if let Err(e) = packed.pack(objects, &mut drafts, &mut blobs) {
-        return fail_all(&t, &status_id, &e);
+    let mut levels: BTreeMap<Tlp, Vec<&Valid>> = BTreeMap::new();
+    for v in &valid {
+        levels.entry(v.tlp).or_default().push(v);
     }
-    for v in blobs {
-        match packed.blob_draft(v).await {
-            Ok(d) => drafts.push((d, vec![v])),
-            Err(why) => t.statuses.settle(&status_id, |s| {
-                s.pendings.retain(|d| d != &v.detail);
-                s.failures.push(Detail {
-                    message: Some(why),
-                    ..v.detail.clone()
-                });
-            }),
+    let mut drafts: Vec<(Draft, Vec<&Valid>)> = Vec::new();
+    let mut failed: Vec<(&Valid, String)> = Vec::new();
+    for (tlp, objects) in levels {
+        let sealing = match coll.scope {
+            Scope::Tlp(_) => t.config.sealing(tlp),
+            _ => coll.answer_sealing(tlp, node.group(), node.member()),
+        };
+        let to = match addressees(&node, &sealing) {
+            Ok(to) => to,
+            Err(e) => {
+                failed.extend(
+                    objects
+                        .into_iter()
+                        .map(|v| (v, format!("cannot seal: {e}"))),
+                );
+                continue;
+            }
+        };
+        let packing = Packing {
+            node: &node,
+            tlp,
+            user: &user,
+            to: to.as_deref(),
+            refs: coll.answers(),
+        };
+        let mut blobs: Vec<&Valid> = Vec::new();
+        if let Err(e) = packing.pack(objects.clone(), &mut drafts, &mut blobs) {
+            failed.extend(objects.into_iter().map(|v| (v, e.clone())));
+            continue;
+        }
+        for v in blobs {
+            match packing.blob_draft(v).await {
+                Ok(d) => drafts.push((d, vec![v])),
+                Err(why) => failed.push((v, why)),
+            }
         }
     }
+    t.statuses.settle(&status_id, |s| {
+        for (v, why) in failed {
+            s.pendings.retain(|d| d != &v.detail);
+            s.failures.push(Detail {
+                message: Some(why),
+                ..v.detail.clone()
+            });
+        }
+    });
     for batch in batches(drafts) {
         let (ds, members): (Vec<Draft>, Vec<Vec<&Valid>>) = batch.into_iter().unzip();
         let posted = node.post_all(ds).await;
@@ -244,18 +285,6 @@ async fn share(t: Taxii, status_id: String, user: String, tlp: Tlp, valid: Vec<V
             }
         });
     }
-}
-
-fn fail_all(t: &Taxii, status_id: &str, why: &str) {
-    tracing::warn!(reason = why, "TAXII: sharing failed");
-    t.statuses.settle(status_id, |s| {
-        for d in std::mem::take(&mut s.pendings) {
-            s.failures.push(Detail {
-                message: Some(why.to_owned()),
-                ..d
-            });
-        }
-    });
 }
 
 /// The sealing keys of `to` and this member (as [`Node::seal`] uses them).
@@ -295,6 +324,8 @@ struct Packing<'n> {
     tlp: Tlp,
     user: &'n str,
     to: Option<&'n [MemberId]>,
+    /// The thread root or request the reports answer.
+    refs: Option<StatementId>,
 }
 
 /// Drafts with the objects each carries.
@@ -373,10 +404,18 @@ impl Packing<'_> {
             objects.len(),
             self.user
         );
-        let d = Draft::report(self.tlp, &title, bundle);
+        let d = self.answering(Draft::report(self.tlp, &title, bundle));
         match self.to {
             None => Ok(d),
             Some(to) => self.node.seal(d, to).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The draft with `refs` naming what it answers, if anything.
+    fn answering(&self, d: Draft) -> Draft {
+        match self.refs {
+            Some(r) => d.refs(&[r]),
+            None => d,
         }
     }
 
@@ -411,7 +450,7 @@ impl Packing<'_> {
             "title": title,
             "blob": { "sha256": sha.to_hex(), "size": size, "media_type": STIX_MEDIA_TYPE },
         });
-        let d = Draft::new(Kind::Report, body);
+        let d = self.answering(Draft::new(Kind::Report, body));
         match self.to {
             None => Ok(d),
             Some(to) => self.node.seal(d, to).map_err(|e| e.to_string()),
