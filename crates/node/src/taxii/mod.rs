@@ -31,6 +31,7 @@ mod error;
 mod handlers;
 mod index;
 mod media;
+mod pack;
 mod query;
 mod status;
 mod validate;

@@ -3,44 +3,39 @@
 //! Each object is validated on its own ([`super::validate`]); failures are reported in the
 //! status resource with their reason and the valid objects are still shared. Objects
 //! already in the collection are successes without a new statement (a re-POST of the same
-//! object is not an error, §5.5). The valid objects are packed, in order, into as few
-//! STIX bundles as one log entry (65,535 bytes, sealed or not) allows, each a `report`
-//! under the collection's TLP — or, in a thread or request collection, answering it
-//! under the objects' own marking ([`Collection::answer_sealing`]) — (an object too large for an entry on its own goes in a blob
-//! on the host, named by its SHA-256 in the report and sealed to the same addressees),
-//! sealed as that TLP requires ([`super::config`]), signed with
-//! the member's key and submitted in the background. An object is a success only once its
-//! statement is in a checkpoint this node verified (its inclusion proof checked and the
-//! replica synced past it); until then it is pending.
+//! object is not an error, §5.5). The valid objects are packed ([`super::pack`]) into as
+//! few reports as the entry size allows: under the collection's TLP, sealed as the
+//! configuration says ([`super::config`]); or, in a thread or request collection,
+//! answering it under the objects' own marking, sealed to its audience
+//! ([`Collection::answer_sealing`]). They are signed with the member's key and submitted
+//! in the background. An object is a success only once its statement is in a checkpoint
+//! this node verified (its inclusion proof checked and the replica synced past it); until
+//! then it is pending.
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use statement::build::Draft;
-use statement::envelope::MAX_LEAF_SIZE;
-use statement::kind::Kind;
-use statement::seal::seal;
-use statement::{MemberId, SealKey, StatementId, Tlp};
+use statement::{MemberId, Tlp};
 
 use super::collections::{Collection, Scope};
 use super::config::Sealing;
 use super::index::{Record, format_micros};
+use super::pack::{Drafts, Packing, batches};
 use super::status::{Detail, Status};
-use super::{EXTENSION_ID, STIX_MEDIA_TYPE, Taxii, TaxiiError, uuid_v4, validate};
+use super::{EXTENSION_ID, Taxii, TaxiiError, uuid_v4, validate};
 use crate::serve::Principal;
 use crate::{Node, NodeError};
 
 /// Most objects in one envelope (a bundle's limit in the statement format).
 pub const MAX_OBJECTS: usize = 10_000;
-/// Most bytes of statements submitted to the host in one request (its limit is 8 MiB).
-const MAX_BATCH_BYTES: usize = 6 << 20;
 
 /// An object accepted for sharing.
-struct Valid {
-    object: Value,
-    detail: Detail,
+pub(super) struct Valid {
+    pub(super) object: Value,
+    pub(super) detail: Detail,
     /// The marking of the report it goes into.
-    tlp: Tlp,
+    pub(super) tlp: Tlp,
 }
 
 /// Parses the envelope, records the status, and starts sharing its valid objects.
@@ -204,32 +199,61 @@ fn same(r: &Record, o: &Value) -> bool {
 /// Packs, seals, signs and submits, then settles the status.
 async fn share(t: Taxii, status_id: String, user: String, coll: Collection, valid: Vec<Valid>) {
     let mut node = t.shared.node().await;
+    let (drafts, failed) = prepare(&t, &node, &user, &coll, &valid).await;
+    t.statuses.settle(&status_id, |s| {
+        for (v, why) in failed {
+            fail(s, v, why);
+        }
+    });
+    for batch in batches(drafts) {
+        let (ds, members): (Vec<Draft>, Vec<Vec<&Valid>>) = batch.into_iter().unzip();
+        let posted = node.post_all(ds).await;
+        let mut verified = node.verified().ok().flatten().map_or(0, |v| v.size);
+        if let Ok(p) = &posted
+            && p.iter().any(|p| p.index >= verified)
+        {
+            // post_all synced after the host's answer; one more sync covers a checkpoint
+            // published in between.
+            let _ = node.sync().await;
+            verified = node.verified().ok().flatten().map_or(0, |v| v.size);
+        }
+        t.statuses
+            .settle(&status_id, |s| settle(s, &posted, &members, verified));
+    }
+}
+
+/// The drafts of the valid objects, one marking at a time, and the objects that could not
+/// be drafted with the reason.
+async fn prepare<'a>(
+    t: &Taxii,
+    node: &Node,
+    user: &str,
+    coll: &Collection,
+    valid: &'a [Valid],
+) -> (Drafts<'a>, Vec<(&'a Valid, String)>) {
     let mut levels: BTreeMap<Tlp, Vec<&Valid>> = BTreeMap::new();
-    for v in &valid {
+    for v in valid {
         levels.entry(v.tlp).or_default().push(v);
     }
-    let mut drafts: Vec<(Draft, Vec<&Valid>)> = Vec::new();
+    let mut drafts: Drafts<'a> = Vec::new();
     let mut failed: Vec<(&Valid, String)> = Vec::new();
     for (tlp, objects) in levels {
         let sealing = match coll.scope {
             Scope::Tlp(_) => t.config.sealing(tlp),
             _ => coll.answer_sealing(tlp, node.group(), node.member()),
         };
-        let to = match addressees(&node, &sealing) {
+        let to = match addressees(node, &sealing) {
             Ok(to) => to,
             Err(e) => {
-                failed.extend(
-                    objects
-                        .into_iter()
-                        .map(|v| (v, format!("cannot seal: {e}"))),
-                );
+                let why = format!("cannot seal: {e}");
+                failed.extend(objects.into_iter().map(|v| (v, why.clone())));
                 continue;
             }
         };
         let packing = Packing {
-            node: &node,
+            node,
             tlp,
-            user: &user,
+            user,
             to: to.as_deref(),
             refs: coll.answers(),
         };
@@ -245,60 +269,57 @@ async fn share(t: Taxii, status_id: String, user: String, coll: Collection, vali
             }
         }
     }
-    t.statuses.settle(&status_id, |s| {
-        for (v, why) in failed {
-            s.pendings.retain(|d| d != &v.detail);
-            s.failures.push(Detail {
-                message: Some(why),
-                ..v.detail.clone()
-            });
-        }
-    });
-    for batch in batches(drafts) {
-        let (ds, members): (Vec<Draft>, Vec<Vec<&Valid>>) = batch.into_iter().unzip();
-        let posted = node.post_all(ds).await;
-        let verified = node.verified().ok().flatten().map_or(0, |v| v.size);
-        t.statuses.settle(&status_id, |s| match &posted {
-            Ok(posted) => {
-                for (p, objs) in posted.iter().zip(&members) {
-                    for v in objs {
-                        s.pendings.retain(|d| d != &v.detail);
-                        let message = format!("statement {} at log index {}", p.id.to_hex(), p.index);
-                        if p.index < verified {
-                            s.successes.push(Detail { message: Some(message), ..v.detail.clone() });
-                        } else {
-                            s.failures.push(Detail { message: Some(format!("{message} is not yet in a verified checkpoint")), ..v.detail.clone() });
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                let why = match e {
-                    NodeError::Refused { code, .. } => format!("the host refused the report ({code})"),
-                    _ => "not confirmed in a checkpoint this node verified: the host or the sync failed; post it again".into(),
-                };
-                tracing::warn!(error = %e, "TAXII: sharing failed");
-                for v in members.iter().flatten() {
-                    s.pendings.retain(|d| d != &v.detail);
-                    s.failures.push(Detail { message: Some(why.clone()), ..v.detail.clone() });
-                }
-            }
-        });
-    }
+    (drafts, failed)
 }
 
-/// The sealing keys of `to` and this member (as [`Node::seal`] uses them).
-fn seal_keys(node: &Node, to: &[MemberId]) -> Result<Vec<SealKey>, String> {
-    to.iter()
-        .chain(std::iter::once(node.member()))
-        .map(|m| {
-            node.group()
-                .member(m)
-                .filter(|x| x.active)
-                .map(|x| x.seal.clone())
-                .ok_or_else(|| format!("{m} is not a current member"))
-        })
-        .collect()
+/// Moves `v` from pending to failed.
+fn fail(s: &mut Status, v: &Valid, why: String) {
+    s.pendings.retain(|d| d != &v.detail);
+    s.failures.push(Detail {
+        message: Some(why),
+        ..v.detail.clone()
+    });
+}
+
+/// Settles one batch: a success is a statement in a checkpoint this node verified.
+fn settle(
+    s: &mut Status,
+    posted: &Result<Vec<crate::Posted>, NodeError>,
+    members: &[Vec<&Valid>],
+    verified: u64,
+) {
+    let posted = match posted {
+        Ok(p) => p,
+        Err(e) => {
+            let why = match e {
+                NodeError::Refused { code, .. } => format!("the host refused the report ({code})"),
+                _ => "not confirmed in a checkpoint this node verified (the host or the sync failed); post it again".into(),
+            };
+            tracing::warn!(error = %e, "TAXII: sharing failed");
+            for v in members.iter().flatten() {
+                fail(s, v, why.clone());
+            }
+            return;
+        }
+    };
+    for (p, objs) in posted.iter().zip(members) {
+        let message = format!("statement {} at log index {}", p.id.to_hex(), p.index);
+        for v in objs {
+            if p.index < verified {
+                s.pendings.retain(|d| d != &v.detail);
+                s.successes.push(Detail {
+                    message: Some(message.clone()),
+                    ..v.detail.clone()
+                });
+            } else {
+                fail(
+                    s,
+                    v,
+                    format!("{message} is not in a checkpoint this node verified yet"),
+                );
+            }
+        }
+    }
 }
 
 /// Who to seal to: `None` for clear reports.
@@ -316,170 +337,4 @@ fn addressees(node: &Node, sealing: &Sealing) -> Result<Option<Vec<MemberId>>, S
         )),
         Sealing::NotConfigured => Err("no addressees configured for this TLP level".into()),
     }
-}
-
-/// What packing needs: the node (to seal), the marking, the poster and the addressees.
-struct Packing<'n> {
-    node: &'n Node,
-    tlp: Tlp,
-    user: &'n str,
-    to: Option<&'n [MemberId]>,
-    /// The thread root or request the reports answer.
-    refs: Option<StatementId>,
-}
-
-/// Drafts with the objects each carries.
-type Drafts<'a> = Vec<(Draft, Vec<&'a Valid>)>;
-
-impl Packing<'_> {
-    /// Builds the drafts of `objects`, splitting in halves until each fits one log entry;
-    /// an object that alone does not fit goes to `blobs`.
-    fn pack<'a>(
-        &self,
-        objects: Vec<&'a Valid>,
-        out: &mut Drafts<'a>,
-        blobs: &mut Vec<&'a Valid>,
-    ) -> Result<(), String> {
-        let to = self.to.map_or(0, <[MemberId]>::len);
-        let overhead = 1024 + self.node.genesis().origin.len() + 70 * to;
-        let budget = MAX_LEAF_SIZE.saturating_sub(overhead);
-        // A first cut by clear size, so that a large envelope is not sealed many times over.
-        let clear_budget = if self.to.is_some() {
-            budget * 3 / 4
-        } else {
-            budget
-        };
-        let mut chunks = vec![Vec::new()];
-        let mut size = 0;
-        for v in objects {
-            let n = v.object.to_string().len() + 1;
-            if size + n > clear_budget && chunks.last().is_some_and(|c| !c.is_empty()) {
-                chunks.push(Vec::new());
-                size = 0;
-            }
-            size += n;
-            if let Some(c) = chunks.last_mut() {
-                c.push(v);
-            }
-        }
-        for c in chunks.into_iter().filter(|c| !c.is_empty()) {
-            self.fit(c, budget, out, blobs)?;
-        }
-        Ok(())
-    }
-
-    fn fit<'a>(
-        &self,
-        objects: Vec<&'a Valid>,
-        budget: usize,
-        out: &mut Drafts<'a>,
-        blobs: &mut Vec<&'a Valid>,
-    ) -> Result<(), String> {
-        let draft = self.draft(&objects)?;
-        let size = draft_size(&draft);
-        if size <= budget {
-            out.push((draft, objects));
-            return Ok(());
-        }
-        if let [one] = objects[..] {
-            // Too large for an entry on its own: it travels as a blob.
-            blobs.push(one);
-            return Ok(());
-        }
-        let right = objects[objects.len() / 2..].to_vec();
-        let left = objects[..objects.len() / 2].to_vec();
-        self.fit(left, budget, out, blobs)?;
-        self.fit(right, budget, out, blobs)
-    }
-
-    fn draft(&self, objects: &[&Valid]) -> Result<Draft, String> {
-        let id = uuid_v4().map_err(|_| "no randomness".to_owned())?;
-        let bundle = json!({
-            "type": "bundle",
-            "id": format!("bundle--{id}"),
-            "objects": objects.iter().map(|v| v.object.clone()).collect::<Vec<_>>(),
-        });
-        let title = format!(
-            "{} STIX objects posted through TAXII by {}",
-            objects.len(),
-            self.user
-        );
-        let d = self.answering(Draft::report(self.tlp, &title, bundle));
-        match self.to {
-            None => Ok(d),
-            Some(to) => self.node.seal(d, to).map_err(|e| e.to_string()),
-        }
-    }
-
-    /// The draft with `refs` naming what it answers, if anything.
-    fn answering(&self, d: Draft) -> Draft {
-        match self.refs {
-            Some(r) => d.refs(&[r]),
-            None => d,
-        }
-    }
-
-    /// A report whose one-object bundle is a blob on the host, named by its hash; sealed
-    /// reports seal the blob to the same addressees (statement format, `report`).
-    async fn blob_draft(&self, v: &Valid) -> Result<Draft, String> {
-        let id = uuid_v4().map_err(|_| "no randomness".to_owned())?;
-        let bundle = json!({
-            "type": "bundle",
-            "id": format!("bundle--{id}"),
-            "objects": [v.object.clone()],
-        });
-        let bytes = match self.to {
-            None => bundle.to_string().into_bytes(),
-            Some(to) => {
-                let keys = seal_keys(self.node, to)?;
-                seal(&bundle, &keys.iter().collect::<Vec<_>>())
-                    .map_err(|e| format!("cannot seal the blob: {e}"))?
-                    .into_bytes()
-            }
-        };
-        let size = bytes.len();
-        let sha = self
-            .node
-            .client
-            .put_blob(bytes)
-            .await
-            .map_err(|e| format!("the host did not store the blob: {e}"))?;
-        let title = format!("1 STIX object posted through TAXII by {}", self.user);
-        let body = json!({
-            "tlp": self.tlp,
-            "title": title,
-            "blob": { "sha256": sha.to_hex(), "size": size, "media_type": STIX_MEDIA_TYPE },
-        });
-        let d = self.answering(Draft::new(Kind::Report, body));
-        match self.to {
-            None => Ok(d),
-            Some(to) => self.node.seal(d, to).map_err(|e| e.to_string()),
-        }
-    }
-}
-
-/// The size a draft's body and sealed content add to its log entry.
-fn draft_size(d: &Draft) -> usize {
-    Value::Object(d.body.clone()).to_string().len() + d.sealed.as_ref().map_or(0, String::len)
-}
-
-/// Groups drafts into host requests under its size limit.
-fn batches<T>(drafts: Vec<(Draft, T)>) -> Vec<Vec<(Draft, T)>> {
-    let mut out: Vec<Vec<(Draft, T)>> = Vec::new();
-    let mut size = 0;
-    for d in drafts {
-        let n = draft_size(&d.0) + 1024;
-        if out
-            .last()
-            .is_none_or(|b| size + n > MAX_BATCH_BYTES || b.len() >= 1000)
-        {
-            out.push(Vec::new());
-            size = 0;
-        }
-        size += n;
-        if let Some(b) = out.last_mut() {
-            b.push(d);
-        }
-    }
-    out
 }
