@@ -22,8 +22,7 @@
 //! sealed as its TLP requires, signed, submitted, and reported `complete` only once the
 //! node verified a checkpoint that includes it ([`write`]).
 //!
-//! What is not done: status resources surviving a restart (they are kept in memory for
-//! 24 hours).
+//! Status resources are kept 24 hours, across restarts ([`status`]).
 
 mod collections;
 mod config;
@@ -82,10 +81,11 @@ pub fn router(shared: Shared) -> Router {
             );
         }
     };
+    let statuses = status::Statuses::open(shared.data());
     let state = Taxii {
         shared,
         config: Arc::new(config),
-        statuses: status::Statuses::default(),
+        statuses,
         index: Arc::new(tokio::sync::Mutex::new(index::Index::default())),
     };
     handlers::routes(state)
