@@ -281,6 +281,14 @@ async fn objects_post(
         })?;
     let now = now_micros();
     let s = write::accept(&t, &who, &c, &bytes, now).await?;
+    tracing::info!(
+        user = %who.name,
+        collection = %c.alias,
+        status = %s.id,
+        objects = s.successes.len() + s.failures.len() + s.pendings.len(),
+        refused = s.failures.len(),
+        "TAXII envelope accepted"
+    );
     Ok(taxii(StatusCode::ACCEPTED, &s.to_json()))
 }
 

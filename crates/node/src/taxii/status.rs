@@ -23,7 +23,7 @@ pub const STATUS_FILE: &str = "taxii-status.json";
 pub const KEEP: Duration = Duration::from_secs(24 * 3600);
 
 /// One object's outcome (TAXII 2.1 §4.3.1 status-details).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Detail {
     /// The object's id.
     pub id: String,

@@ -12,7 +12,7 @@
 //! this node verified (its inclusion proof checked and the replica synced past it); until
 //! then it is pending.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 use statement::build::Draft;
@@ -106,6 +106,12 @@ fn sort(
     request_timestamp: &str,
     status: &mut Status,
 ) -> Vec<Valid> {
+    // By STIX id, so that duplicate checks stay linear in the envelope's size.
+    let mut shared: HashMap<&str, Vec<&Record>> = HashMap::new();
+    for r in existing {
+        shared.entry(r.stix_id.as_str()).or_default().push(r);
+    }
+    let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
     let mut valid: Vec<Valid> = Vec::new();
     for o in objects {
         let mut o = o.clone();
@@ -139,7 +145,9 @@ fn sort(
             continue;
         }
         let d = detail(None);
-        if let Some(r) = existing.iter().find(|r| same(r, &o)) {
+        let id = d.id.clone();
+        let same_id = shared.get(id.as_str()).map_or(&[][..], Vec::as_slice);
+        if let Some(r) = same_id.iter().find(|r| same(r, &o)) {
             let msg = format!(
                 "already shared: statement {} at log index {}",
                 r.object["extensions"][EXTENSION_ID]["statement"]
@@ -151,12 +159,16 @@ fn sort(
                 message: Some(msg),
                 ..d
             });
-        } else if valid.iter().any(|v| v.object == o) {
+        } else if seen
+            .get(&id)
+            .is_some_and(|i| i.iter().any(|i| valid[*i].object == o))
+        {
             status.successes.push(Detail {
                 message: Some("repeated in this envelope".into()),
                 ..d
             });
         } else {
+            seen.entry(id).or_default().push(valid.len());
             valid.push(Valid {
                 object: o,
                 detail: d,
@@ -201,9 +213,10 @@ async fn share(t: Taxii, status_id: String, user: String, coll: Collection, vali
     let mut node = t.shared.node().await;
     let (drafts, failed) = prepare(&t, &node, &user, &coll, &valid).await;
     t.statuses.settle(&status_id, |s| {
-        for (v, why) in failed {
-            fail(s, v, why);
-        }
+        resolve(
+            s,
+            failed.into_iter().map(|(v, why)| (v, Err(why))).collect(),
+        );
     });
     for batch in batches(drafts) {
         let (ds, members): (Vec<Draft>, Vec<Vec<&Valid>>) = batch.into_iter().unzip();
@@ -272,15 +285,6 @@ async fn prepare<'a>(
     (drafts, failed)
 }
 
-/// Moves `v` from pending to failed.
-fn fail(s: &mut Status, v: &Valid, why: String) {
-    s.pendings.retain(|d| d != &v.detail);
-    s.failures.push(Detail {
-        message: Some(why),
-        ..v.detail.clone()
-    });
-}
-
 /// Settles one batch: a success is a statement in a checkpoint this node verified.
 fn settle(
     s: &mut Status,
@@ -288,37 +292,52 @@ fn settle(
     members: &[Vec<&Valid>],
     verified: u64,
 ) {
-    let posted = match posted {
-        Ok(p) => p,
+    let mut done: Vec<(&Valid, Result<String, String>)> = Vec::new();
+    match posted {
+        Ok(posted) => {
+            tracing::info!(status = %s.id, statements = posted.len(), "TAXII objects shared");
+            for (p, objs) in posted.iter().zip(members) {
+                let message = format!("statement {} at log index {}", p.id.to_hex(), p.index);
+                for v in objs {
+                    done.push(if p.index < verified {
+                        (v, Ok(message.clone()))
+                    } else {
+                        (
+                            v,
+                            Err(format!(
+                                "{message} is not in a checkpoint this node verified yet"
+                            )),
+                        )
+                    });
+                }
+            }
+        }
         Err(e) => {
             let why = match e {
                 NodeError::Refused { code, .. } => format!("the host refused the report ({code})"),
                 _ => "not confirmed in a checkpoint this node verified (the host or the sync failed); post it again".into(),
             };
             tracing::warn!(error = %e, "TAXII: sharing failed");
-            for v in members.iter().flatten() {
-                fail(s, v, why.clone());
-            }
-            return;
+            done.extend(members.iter().flatten().map(|v| (*v, Err(why.clone()))));
         }
-    };
-    for (p, objs) in posted.iter().zip(members) {
-        let message = format!("statement {} at log index {}", p.id.to_hex(), p.index);
-        for v in objs {
-            if p.index < verified {
-                s.pendings.retain(|d| d != &v.detail);
-                s.successes.push(Detail {
-                    message: Some(message.clone()),
-                    ..v.detail.clone()
-                });
-            } else {
-                fail(
-                    s,
-                    v,
-                    format!("{message} is not in a checkpoint this node verified yet"),
-                );
-            }
-        }
+    }
+    resolve(s, done);
+}
+
+/// Moves objects from pending to successes (`Ok`) or failures (`Err`), with the message;
+/// one pass over the pending list, however many objects.
+fn resolve(s: &mut Status, done: Vec<(&Valid, Result<String, String>)>) {
+    let ids: HashSet<&Detail> = done.iter().map(|(v, _)| &v.detail).collect();
+    s.pendings.retain(|d| !ids.contains(d));
+    for (v, outcome) in done {
+        let (list, message) = match outcome {
+            Ok(m) => (&mut s.successes, m),
+            Err(m) => (&mut s.failures, m),
+        };
+        list.push(Detail {
+            message: Some(message),
+            ..v.detail.clone()
+        });
     }
 }
 
