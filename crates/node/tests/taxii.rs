@@ -210,6 +210,7 @@ async fn every_error_has_its_status_and_an_error_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posted_objects_come_back_verified_through_another_members_node() {
+    let started = node::now();
     let (w, _witnesses) = harness::world().await;
     let alice = serve(&w, "alice", None).await;
     let bob = serve(&w, "bob", None).await;
@@ -364,6 +365,16 @@ async fn posted_objects_come_back_verified_through_another_members_node() {
     assert_eq!(recs[2]["version"], "2026-02-01T00:00:00.000Z");
     assert_eq!(recs[2]["media_type"], "application/stix+json;version=2.1");
     assert!(m.header("x-taxii-date-added-last").is_some());
+    // date_added is when the log took the statement, as the witness cosigned it (whole
+    // seconds): after the test started, not after now, in log order (objects of one
+    // report share it).
+    let added: Vec<statement::Timestamp> = recs
+        .iter()
+        .map(|r| statement::Timestamp::parse(r["date_added"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(added.windows(2).all(|w| w[0] <= w[1]), "{recs:?}");
+    assert!(added[0].unix() >= started.unix() - 1, "{recs:?}");
+    assert!(added[2].unix() <= node::now().unix() + 1, "{recs:?}");
     let oid = "indicator--8e2e2d2b-17d4-4cbf-938f-000000000001";
     let one = b
         .get(&format!("{ROOT}collections/{green}/objects/{oid}/"))
