@@ -115,6 +115,34 @@ impl Taxii {
         let records = index.records.iter().filter(|r| c.shows(r, group)).collect();
         Ok(f(records))
     }
+
+    /// One page of `q` over the collection. The selection is kept per query
+    /// ([`query::Selections`]), so a walk with `next` costs each page only its records.
+    async fn paged<R>(
+        &self,
+        c: &Collection,
+        q: &Filter,
+        key: &str,
+        f: impl FnOnce(query::Page<'_>) -> R,
+    ) -> Result<R, TaxiiError> {
+        let node = self.shared.node().await;
+        let mut index = self.index.lock().await;
+        index.refresh(&node).await?;
+        let group = node.group();
+        let all = &index.records;
+        let keys = self.selections.get_or(key, all.len(), || {
+            let whole = Filter {
+                next: None,
+                ..q.clone()
+            };
+            whole
+                .select(all.iter().filter(|r| c.shows(r, group)))
+                .iter()
+                .map(|r| r.key())
+                .collect()
+        });
+        Ok(f(query::page_of(&keys, all, q.next, q.limit)))
+    }
 }
 
 async fn not_found(State(t): State<Taxii>, headers: HeaderMap) -> Answer {
@@ -200,10 +228,11 @@ async fn manifest(
     p: Params,
 ) -> Answer {
     let (_, c) = t.collection(&headers, &cid).await?;
-    let q = Filter::parse(&params(p)?, OBJECTS_PARAMS, t.config.max_page_size)?;
+    let params = params(p)?;
+    let q = Filter::parse(&params, OBJECTS_PARAMS, t.config.max_page_size)?;
+    let key = query::selection_key(&format!("manifest/{}", c.id), &params);
     let (body, range) = t
-        .view(&c, |records| {
-            let p = page(q.select(records.into_iter()), q.limit);
+        .paged(&c, &q, &key, |p| {
             let items = p
                 .items
                 .iter()
@@ -243,8 +272,18 @@ async fn objects_get(
     p: Params,
 ) -> Answer {
     let (_, c) = t.collection(&headers, &cid).await?;
-    let q = Filter::parse(&params(p)?, OBJECTS_PARAMS, t.config.max_page_size)?;
-    let (body, range) = t.view(&c, |records| envelope(&q, records)).await?;
+    let params = params(p)?;
+    let q = Filter::parse(&params, OBJECTS_PARAMS, t.config.max_page_size)?;
+    let key = query::selection_key(&format!("objects/{}", c.id), &params);
+    let (body, range) = t
+        .paged(&c, &q, &key, |p| {
+            let items = p.items.iter().map(|r| (*r.object).clone()).collect();
+            (
+                listing("objects", items, p.more, p.next),
+                date_range(&p.items),
+            )
+        })
+        .await?;
     Ok(taxii_dated(&body, range))
 }
 

@@ -65,6 +65,7 @@ pub(crate) struct Taxii {
     config: Arc<TaxiiConfig>,
     statuses: status::Statuses,
     index: Arc<tokio::sync::Mutex<index::Index>>,
+    selections: Arc<query::Selections>,
 }
 
 /// The TAXII routes, under `/taxii2/`. The configuration is read from the node's
@@ -87,6 +88,7 @@ pub fn router(shared: Shared) -> Router {
         config: Arc::new(config),
         statuses,
         index: Arc::new(tokio::sync::Mutex::new(index::Index::default())),
+        selections: Arc::default(),
     };
     handlers::routes(state)
 }

@@ -6,7 +6,8 @@
 //! the opaque position of the last record returned (`<log index>.<position in bundle>`);
 //! the next page is the same query after it, so it can never widen what the query shows.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use statement::Timestamp;
 
@@ -211,6 +212,81 @@ pub fn page<'a>(mut selected: Vec<&'a Record>, limit: usize) -> Page<'a> {
     }
 }
 
+/// Recent selections by query, so that walking a collection page by page with `next`
+/// selects once instead of once per page. A selection stays valid while the index holds
+/// the same number of records: the index only grows, and every filter but `next` and
+/// `limit` is in the key.
+#[derive(Default)]
+pub struct Selections(Mutex<VecDeque<Selection>>);
+
+/// The cache key, the index length it was made at, and the records' keys in order.
+type Selection = (String, usize, Arc<Vec<(u64, u32)>>);
+
+/// How many selections are kept.
+const KEEP_SELECTIONS: usize = 16;
+
+impl Selections {
+    /// The selection of `key` at index length `len`, made by `make` if not kept.
+    pub fn get_or(
+        &self,
+        key: &str,
+        len: usize,
+        make: impl FnOnce() -> Vec<(u64, u32)>,
+    ) -> Arc<Vec<(u64, u32)>> {
+        let lock = || {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((_, _, s)) = lock().iter().find(|(k, l, _)| k == key && *l == len) {
+            return s.clone();
+        }
+        let made = Arc::new(make());
+        let mut kept = lock();
+        kept.push_front((key.to_owned(), len, made.clone()));
+        kept.truncate(KEEP_SELECTIONS);
+        made
+    }
+}
+
+/// The cache key of a query on `collection`: every parameter but `next` and `limit`.
+pub fn selection_key(collection: &str, params: &[(String, String)]) -> String {
+    let mut p: Vec<&(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "next" && k != "limit")
+        .collect();
+    p.sort();
+    let mut key = collection.to_owned();
+    for (k, v) in p {
+        key.push_str(&format!("&{k}={v}"));
+    }
+    key
+}
+
+/// The page after `next` of a selection, its records found in `records` (log order).
+pub fn page_of<'a>(
+    keys: &[(u64, u32)],
+    records: &'a [Record],
+    next: Option<(u64, u32)>,
+    limit: usize,
+) -> Page<'a> {
+    let start = next.map_or(0, |n| keys.partition_point(|k| *k <= n));
+    let rest = keys.get(start..).unwrap_or_default();
+    let items: Vec<&Record> = rest
+        .iter()
+        .take(limit)
+        .filter_map(|k| {
+            let i = records.binary_search_by_key(k, Record::key).ok()?;
+            records.get(i)
+        })
+        .collect();
+    let more = rest.len() > limit;
+    let next = more
+        .then(|| items.last().map(|r| format!("{}.{}", r.index, r.pos)))
+        .flatten();
+    Page { items, more, next }
+}
+
 fn parse_next(v: &str) -> Option<(u64, u32)> {
     let (i, p) = v.split_once('.')?;
     Some((i.parse().ok()?, p.parse().ok()?))
@@ -337,6 +413,52 @@ mod tests {
             400
         );
         assert_eq!(q(&[("limit", "5000")]).unwrap().limit, 100);
+    }
+
+    #[test]
+    fn kept_selections_page_like_fresh_ones() {
+        let rs: Vec<Record> = (1..=5)
+            .map(|i| rec(i, &format!("indicator--{i}"), 1))
+            .collect();
+        let sels = Selections::default();
+        let mut made = 0;
+        let mut walk = Vec::new();
+        let mut next = None;
+        loop {
+            let keys = sels.get_or("k", rs.len(), || {
+                made += 1;
+                q(&[])
+                    .unwrap()
+                    .select(rs.iter())
+                    .iter()
+                    .map(|r| r.key())
+                    .collect()
+            });
+            let p = page_of(&keys, &rs, next, 2);
+            walk.extend(p.items.iter().map(|r| r.index));
+            if !p.more {
+                break;
+            }
+            next = parse_next(p.next.as_deref().unwrap());
+        }
+        assert_eq!(walk, [1, 2, 3, 4, 5]);
+        assert_eq!(made, 1, "selected once for the whole walk");
+        let p = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
+        };
+        assert_eq!(
+            selection_key(
+                "c",
+                &p(&[
+                    ("limit", "1"),
+                    ("match[type]", "x"),
+                    ("next", "1.0"),
+                    ("added_after", "t")
+                ])
+            ),
+            selection_key("c", &p(&[("added_after", "t"), ("match[type]", "x")])),
+        );
+        assert_ne!(selection_key("c", &p(&[])), selection_key("d", &p(&[])));
     }
 
     #[test]
