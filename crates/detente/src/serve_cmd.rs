@@ -29,6 +29,9 @@ async fn serve(node: node::Node, listen: std::net::SocketAddr, every: u64) -> an
             data.display()
         );
     }
+    // Refuse to start on a TAXII configuration that does not parse, rather than serve
+    // without TAXII.
+    node::taxii::TaxiiConfig::load(&data)?;
     let config = ServeConfig {
         listen,
         sync_every: Duration::from_secs(every.max(1)),

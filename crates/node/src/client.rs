@@ -79,6 +79,35 @@ impl HostClient {
         Ok(Some(body))
     }
 
+    /// Stores a blob (material too large for a log entry) on the host under its SHA-256,
+    /// with a signed `PUT /v1/blobs/<sha256>`.
+    pub async fn put_blob(&self, bytes: Vec<u8>) -> Result<statement::Digest, NodeError> {
+        let sha = statement::Digest::of(&bytes);
+        let path = format!("/v1/blobs/{}", sha.to_hex());
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let auth = host::auth::authorization(&self.member, &self.key, "PUT", &path, unix);
+        let resp = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .header("authorization", auth)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| NodeError::Network(format!("PUT {path}: {e}")))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = read_limited(resp).await.unwrap_or_default();
+            return Err(NodeError::Network(format!(
+                "PUT {path}: {status}: {}",
+                String::from_utf8_lossy(&body)
+            )));
+        }
+        Ok(sha)
+    }
+
     /// Submits statements (one, or a batch) and returns one answer per statement.
     pub async fn submit(&self, statements: &[Signed]) -> Result<Vec<Submitted>, NodeError> {
         let body: Vec<u8> = if let [one] = statements {
