@@ -111,6 +111,7 @@ async fn console_over_http() {
     forged_posts_are_refused(&f).await;
     read_only_users_cannot_post(&f).await;
     confirm_then_sign(&f).await;
+    every_action_posts(&f).await;
     hostile_content_is_inert(&f).await;
     evidence_bundle_verifies(&f).await;
     f.stop().await;
@@ -400,4 +401,188 @@ async fn evidence_bundle_verifies(f: &Fixture) {
     let mut bad = bundle.clone();
     bad["statements"][0]["leaf"] = serde_json::json!(bundle["statements"][1]["leaf"]);
     assert!(node::console::bundle::verify(&bad, &group).is_err());
+}
+
+/// Posts `form` to `/act/{action}` confirmed; returns the redirect target.
+async fn act(f: &Fixture, cookie: &str, csrf: &str, action: &str, form: &[(&str, &str)]) -> String {
+    let mut all = form.to_vec();
+    all.extend([("csrf", csrf), ("confirm", "yes")]);
+    let (s, h, body) = post(f, cookie, &format!("/act/{action}"), Some(&f.url), &all).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{action}: {body}");
+    h["location"].to_str().unwrap().to_owned()
+}
+
+async fn refused(
+    f: &Fixture,
+    cookie: &str,
+    csrf: &str,
+    action: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut all = form.to_vec();
+    all.push(("csrf", csrf));
+    let (s, _, body) = post(f, cookie, &format!("/act/{action}"), Some(&f.url), &all).await;
+    (s, body)
+}
+
+async fn every_action_posts(f: &Fixture) {
+    let c = login(f, &f.writer).await;
+    let (_, _, page) = get(f, &c, "/").await;
+    let csrf = csrf_of(&page);
+    let p = &f.posted;
+
+    // A conversation sealed to bob: the preview says so and shows the content apart.
+    let sealed = [
+        ("subject", "Private"),
+        ("text", "For bob only"),
+        ("to", "bob"),
+    ];
+    let (s, preview) = refused(f, &c, &csrf, "thread", &sealed).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        preview.contains("encrypted to the addressees") && preview.contains("For bob only"),
+        "{preview}"
+    );
+    let start = preview.find("id=\"to-sign\">").unwrap();
+    let signed_part = &preview[start..start + preview[start..].find("</pre>").unwrap()];
+    assert!(
+        !signed_part.contains("For bob only"),
+        "the sealed text is in the clear body: {signed_part}"
+    );
+    assert!(signed_part.contains("&quot;to&quot;") && signed_part.contains("&quot;bob&quot;"));
+    let at = act(f, &c, &csrf, "thread", &sealed).await;
+    let (_, _, thread) = get(f, &c, &at).await;
+    assert!(
+        thread.contains("For bob only") && thread.contains("Sealed: only bob and alice"),
+        "{thread}"
+    );
+
+    // A report from the short form, and a sealed one from a pasted bundle.
+    let at = act(
+        f,
+        &c,
+        &csrf,
+        "report",
+        &[
+            ("title", "Phishing"),
+            ("tlp", "GREEN"),
+            ("indicator_name", "Phishing domain"),
+            ("pattern", "[domain-name:value = 'evil.example']"),
+            ("malware", "Agent X"),
+        ],
+    )
+    .await;
+    let (_, _, report) = get(f, &c, &at).await;
+    assert!(
+        report.contains("Indicator: Phishing domain")
+            && report.contains("<strong>indicates</strong>"),
+        "{report}"
+    );
+    let bundle = r#"{"type":"bundle","id":"bundle--6f0a3c52-1a83-4c2b-9a6e-3b8f1d2e4c11","objects":[{"type":"malware","spec_version":"2.1","id":"malware--1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e50","created":"2026-11-01T10:00:00.000Z","modified":"2026-11-01T10:00:00.000Z","name":"Amber thing","is_family":false}]}"#;
+    let (s, body) = refused(
+        f,
+        &c,
+        &csrf,
+        "report",
+        &[("title", "Amber"), ("tlp", "AMBER"), ("bundle", bundle)],
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "AMBER without addressees: {body}"
+    );
+    let at = act(
+        f,
+        &c,
+        &csrf,
+        "report",
+        &[
+            ("title", "Amber"),
+            ("tlp", "AMBER"),
+            ("bundle", bundle),
+            ("to", "bob"),
+        ],
+    )
+    .await;
+    let (_, _, report) = get(f, &c, &at).await;
+    assert!(
+        report.contains("Malware: Amber thing") && report.contains("TLP:AMBER"),
+        "{report}"
+    );
+
+    // Answering bob's request and acknowledging carol's check.
+    let request = p.request.to_string();
+    act(
+        f,
+        &c,
+        &csrf,
+        "answer",
+        &[
+            ("request", &request),
+            ("text", "Here is the sample"),
+            ("back", "/requests"),
+        ],
+    )
+    .await;
+    let (_, _, requests) = get(f, &c, "/requests").await;
+    assert!(
+        requests.contains("alice: <span class=\"ok\">answered on time</span>"),
+        "{requests}"
+    );
+    let check = p.check.to_string();
+    act(
+        f,
+        &c,
+        &csrf,
+        "receipt",
+        &[("request", &check), ("back", "/requests")],
+    )
+    .await;
+    let (_, _, overview) = get(f, &c, "/").await;
+    assert!(!overview.contains("awaits our receipt"), "{overview}");
+
+    // A new version must amend the latest.
+    let (v1, v2) = (p.proposal_v1.to_string(), p.proposal_v2.to_string());
+    let (s, _) = refused(
+        f,
+        &c,
+        &csrf,
+        "version",
+        &[("amends", &v1), ("title", "T"), ("text", "x")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    act(
+        f,
+        &c,
+        &csrf,
+        "version",
+        &[
+            ("amends", &v2),
+            ("title", "Notification norm"),
+            ("text", "Within 6 hours."),
+            ("back", "/proposals"),
+        ],
+    )
+    .await;
+    let (_, _, proposal) = get(f, &c, &format!("/proposals/{v1}")).await;
+    assert!(
+        proposal.contains("Version 3") && proposal.contains("Within 6 hours."),
+        "{proposal}"
+    );
+
+    // Signing an agreement.
+    let to_sign = p.to_sign.to_string();
+    let (_, _, before) = get(f, &c, &format!("/agreements/{to_sign}")).await;
+    assert!(before.contains("action=\"/act/sign\""));
+    act(f, &c, &csrf, "sign", &[("agreement", &to_sign)]).await;
+    let (_, _, after) = get(f, &c, &format!("/agreements/{to_sign}")).await;
+    assert!(
+        after.contains("1 of 2 signatures") && !after.contains("action=\"/act/sign\""),
+        "{after}"
+    );
+
+    let (s, _) = refused(f, &c, &csrf, "nonsense", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

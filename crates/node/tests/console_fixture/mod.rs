@@ -43,6 +43,8 @@ pub struct Posted {
     pub proposal_v1: StatementId,
     pub proposal_v2: StatementId,
     pub agreement: StatementId,
+    /// An agreement alice must still sign.
+    pub to_sign: StatementId,
 }
 
 pub struct Fixture {
@@ -190,6 +192,17 @@ async fn seed(bob: &mut Node, carol: &mut Node) -> Posted {
     post(carol, Draft::sign(agreement, hash)).await;
     bob.sync().await.unwrap();
     post(bob, Draft::sign(agreement, hash)).await;
+    carol.sync().await.unwrap();
+    let to_sign = post(
+        carol,
+        Draft::agreement(
+            "Notification norm, with alice",
+            proposal_v2,
+            hash,
+            &[id("alice"), id("carol")],
+        ),
+    )
+    .await;
     Posted {
         thread,
         hostile,
@@ -199,6 +212,7 @@ async fn seed(bob: &mut Node, carol: &mut Node) -> Posted {
         proposal_v1,
         proposal_v2,
         agreement,
+        to_sign,
     }
 }
 
