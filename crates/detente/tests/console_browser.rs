@@ -275,6 +275,32 @@ async fn console_in_a_real_browser() {
     d.wait_url("/").await;
     assert!(d.text("main").await.contains("Needs attention"));
 
+    // Every control on every page has a label (and so a name for screen readers), and
+    // every page has its skip link and a level-1 heading.
+    let pages = [
+        "/".to_owned(),
+        "/dialogue".into(),
+        format!("/thread/{}", p.thread),
+        "/reports".into(),
+        format!("/reports/{}", p.report),
+        "/requests".into(),
+        "/proposals".into(),
+        format!("/proposals/{}", p.proposal_v2),
+        "/agreements".into(),
+        format!("/agreements/{}", p.to_sign),
+        "/standing".into(),
+        format!("/statement/{}", p.report),
+    ];
+    for path in pages {
+        d.go(&format!("{}{path}", f.url)).await;
+        let unlabelled = d
+            .script("return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(e => !(e.labels && e.labels.length)).map(e => e.name);")
+            .await;
+        assert_eq!(unlabelled, json!([]), "{path}: controls without a label");
+        let frame = d.script("return [document.querySelectorAll('a.skip').length, document.querySelectorAll('h1').length];").await;
+        assert_eq!(frame, json!([1, 1]), "{path}");
+    }
+
     // Read a thread and reply, confirming what will be signed.
     d.go(&format!("{}/dialogue", f.url)).await;
     d.click_link("Ransomware campaign").await;

@@ -114,6 +114,8 @@ async fn console_over_http() {
     every_action_posts(&f).await;
     hostile_content_is_inert(&f).await;
     evidence_bundle_verifies(&f).await;
+    let mut f = f;
+    alerts_come_first(&mut f).await;
     f.stop().await;
 }
 
@@ -585,4 +587,36 @@ async fn every_action_posts(f: &Fixture) {
 
     let (s, _) = refused(f, &c, &csrf, "nonsense", &[]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+async fn alerts_come_first(f: &mut Fixture) {
+    let c = login(f, &f.writer).await;
+    let (_, _, overview) = get(f, &c, "/").await;
+    let alert = overview
+        .find("Evidence of equivocation")
+        .expect("the equivocation alert");
+    assert!(
+        alert < overview.find("<h2>Members").unwrap(),
+        "alerts come before the rest"
+    );
+    assert!(overview.contains("member bob signed two different statements"));
+    let (_, _, standing) = get(f, &c, "/standing").await;
+    assert!(
+        standing.contains("<td class=\"late\">1</td>"),
+        "bob's evidence counts against him"
+    );
+    // The host goes away: the next background sync fails and the overview says so.
+    f.host.take().unwrap().stop().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, _, overview) = get(f, &c, "/").await;
+        if overview.contains("The last update from the host failed") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no alert for the failed sync: {overview}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -99,168 +99,190 @@ fn back(fields: &Fields) -> Option<String> {
 
 /// Builds the statement an action asks for.
 pub fn build(node: &Node, action: &str, f: &Fields) -> Result<Built, ConsoleError> {
-    let g = node.group();
-    let built = |draft, seal_to, summary: String| Built {
+    match action {
+        "thread" => thread(node, f),
+        "reply" => reply(node, f),
+        "report" => reports::build_report(node, f, back(f)),
+        "position" => position(node, f),
+        "answer" => answer(node, f),
+        "receipt" => receipt(node, f),
+        "version" => version(node, f),
+        "sign" => sign(node, f),
+        _ => Err(ConsoleError::NotFound {
+            what: "That action",
+        }),
+    }
+}
+
+fn built(f: &Fields, draft: Draft, seal_to: Option<Vec<MemberId>>, summary: String) -> Built {
+    Built {
         draft,
         seal_to,
         back: back(f),
         summary,
+    }
+}
+
+/// A new conversation, sealed to the members ticked in `to`, if any.
+fn thread(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
+    let subject = text(f, "subject", "Subject")?;
+    let to = addressees(node, f)?;
+    let summary = match &to {
+        Some(t) => format!(
+            "Start a conversation sealed to {} (and us).",
+            names(t.iter())
+        ),
+        None => "Start a conversation with the whole group.".into(),
     };
-    Ok(match action {
-        "thread" => {
-            let subject = text(f, "subject", "Subject")?;
-            let to = addressees(node, f)?;
-            let summary = match &to {
-                Some(t) => format!(
-                    "Start a conversation sealed to {} (and us).",
-                    names(t.iter())
-                ),
-                None => "Start a conversation with the whole group.".into(),
-            };
-            built(
-                Draft::thread(&subject, &text(f, "text", "Message")?),
-                to,
-                summary,
-            )
+    let draft = Draft::thread(&subject, &text(f, "text", "Message")?);
+    Ok(built(f, draft, to, summary))
+}
+
+/// A reply, sealed like the message it answers (to its addressees and author).
+fn reply(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
+    let parent = id_field(f, "reply_to")?;
+    let (_, p) = get(node, &parent, "The message answered")?;
+    let ps = p.statement();
+    let seal_to = ps.sealed.as_ref().and(ps.to.as_ref()).map(|t| {
+        t.iter()
+            .chain(std::iter::once(&ps.author))
+            .filter(|m| *m != node.member())
+            .cloned()
+            .collect::<Vec<_>>()
+    });
+    let summary = match &seal_to {
+        Some(t) => format!(
+            "Reply, sealed to {} like the message answered.",
+            names(t.iter())
+        ),
+        None => "Reply in the conversation, for the whole group.".into(),
+    };
+    let draft = Draft::message(&text(f, "text", "Reply")?).refs(&[parent]);
+    Ok(built(f, draft, seal_to, summary))
+}
+
+/// A position on a proposal version, report or membership change.
+fn position(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
+    let target = id_field(f, "target")?;
+    let stance: Stance = serde_json::from_value(json!(f.required("stance", "Position")?))
+        .map_err(|_| ConsoleError::BadInput("Choose one of the positions offered.".into()))?;
+    let kind = node
+        .group()
+        .logged(&target)
+        .ok_or(ConsoleError::NotFound {
+            what: "The statement",
+        })?
+        .kind;
+    if stance == Stance::Sign || !stance.allowed_on(kind) {
+        return Err(ConsoleError::BadInput(format!(
+            "That position cannot be taken on a {}.",
+            kind.as_str()
+        )));
+    }
+    let comment = f.text("comment").map(|c| c.replace("\r\n", "\n"));
+    let summary = format!(
+        "Record our position “{}” on the {}.",
+        f.get("stance").unwrap_or(""),
+        kind.as_str()
+    );
+    let draft = Draft::position(target, stance, comment.as_deref());
+    Ok(built(f, draft, None, summary))
+}
+
+/// An answer to a request: sealed to its author if the request was sealed, otherwise
+/// addressed to it.
+fn answer(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
+    let req = id_field(f, "request")?;
+    let r = node
+        .group()
+        .requests()
+        .get(&req)
+        .ok_or(ConsoleError::NotFound {
+            what: "The request",
+        })?;
+    let (_, rs) = get(node, &req, "The request")?;
+    let seal_to = rs
+        .statement()
+        .sealed
+        .is_some()
+        .then(|| vec![r.said.author.clone()]);
+    let summary = format!(
+        "Answer {}'s request{}.",
+        r.said.author,
+        if seal_to.is_some() {
+            ", sealed to it"
+        } else {
+            ""
         }
-        "reply" => {
-            let parent = id_field(f, "reply_to")?;
-            let (_, p) = get(node, &parent, "The message answered")?;
-            let to = p.statement().to.clone().map(|t| {
-                t.into_iter()
-                    .chain(std::iter::once(p.statement().author.clone()))
-                    .filter(|m| m != node.member())
-                    .collect::<Vec<_>>()
-            });
-            let summary = match (&to, p.statement().sealed.is_some()) {
-                (Some(t), true) => format!(
-                    "Reply, sealed to {} like the message answered.",
-                    names(t.iter())
-                ),
-                _ => "Reply in the conversation, for the whole group.".into(),
-            };
-            let seal_to = to.filter(|_| p.statement().sealed.is_some());
-            built(
-                Draft::message(&text(f, "text", "Reply")?).refs(&[parent]),
-                seal_to,
-                summary,
-            )
-        }
-        "report" => reports::build_report(node, f, back(f))?,
-        "position" => {
-            let target = id_field(f, "target")?;
-            let stance: Stance = serde_json::from_value(json!(f.required("stance", "Position")?))
-                .map_err(|_| {
-                ConsoleError::BadInput("Choose one of the positions offered.".into())
-            })?;
-            let kind = g
-                .logged(&target)
-                .ok_or(ConsoleError::NotFound {
-                    what: "The statement",
-                })?
-                .kind;
-            if stance == Stance::Sign || !stance.allowed_on(kind) {
-                return Err(ConsoleError::BadInput(format!(
-                    "That position cannot be taken on a {}.",
-                    kind.as_str()
-                )));
-            }
-            let comment = f.text("comment").map(|c| c.replace("\r\n", "\n"));
-            built(
-                Draft::position(target, stance, comment.as_deref()),
-                None,
-                format!(
-                    "Record our position “{}” on the {}.",
-                    f.get("stance").unwrap_or(""),
-                    kind.as_str()
-                ),
-            )
-        }
-        "answer" => {
-            let req = id_field(f, "request")?;
-            let r = g.requests().get(&req).ok_or(ConsoleError::NotFound {
-                what: "The request",
-            })?;
-            let (_, rs) = get(node, &req, "The request")?;
-            let seal_to = rs
-                .statement()
-                .sealed
-                .is_some()
-                .then(|| vec![r.said.author.clone()]);
-            let summary = format!(
-                "Answer {}'s request{}.",
-                r.said.author,
-                if seal_to.is_some() {
-                    ", sealed to it"
-                } else {
-                    ""
-                }
-            );
-            let mut d = Draft::message(&text(f, "text", "Answer")?).refs(&[req]);
-            if seal_to.is_none() {
-                d = d.to(std::slice::from_ref(&r.said.author));
-            }
-            built(d, seal_to, summary)
-        }
-        "receipt" => {
-            let req = id_field(f, "request")?;
-            let r = g
-                .requests()
-                .get(&req)
-                .ok_or(ConsoleError::NotFound { what: "The check" })?;
-            built(
-                Draft::receipt(&[req]),
-                None,
-                format!(
-                    "Confirm to {} that we received its communication check.",
-                    r.said.author
-                ),
-            )
-        }
-        "version" => {
-            let amends = id_field(f, "amends")?;
-            let (p, _) = g.version(&amends).ok_or(ConsoleError::NotFound {
-                what: "The proposal version",
-            })?;
-            let next = u32::try_from(p.versions.len())
-                .unwrap_or(u32::MAX)
-                .saturating_add(1);
-            if p.versions.last().map(|v| v.said.id) != Some(amends) {
-                return Err(ConsoleError::BadInput(
-                    "A new version must amend the latest one.".into(),
-                ));
-            }
-            built(
-                Draft::amendment(
-                    &text(f, "title", "Title")?,
-                    &text(f, "text", "Text")?,
-                    next,
-                    amends,
-                ),
-                None,
-                format!("Table version {next} of the proposal."),
-            )
-        }
-        "sign" => {
-            let a = id_field(f, "agreement")?;
-            let ag = g.agreements().get(&a).ok_or(ConsoleError::NotFound {
-                what: "The agreement",
-            })?;
-            built(
-                Draft::sign(a, ag.text_sha256),
-                None,
-                format!(
-                    "Sign the agreement “{}”: its text with SHA-256 {}.",
-                    ag.title, ag.text_sha256
-                ),
-            )
-        }
-        _ => {
-            return Err(ConsoleError::NotFound {
-                what: "That action",
-            });
-        }
-    })
+    );
+    let mut d = Draft::message(&text(f, "text", "Answer")?).refs(&[req]);
+    if seal_to.is_none() {
+        d = d.to(std::slice::from_ref(&r.said.author));
+    }
+    Ok(built(f, d, seal_to, summary))
+}
+
+/// A receipt for a communication check.
+fn receipt(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
+    let req = id_field(f, "request")?;
+    let r = node
+        .group()
+        .requests()
+        .get(&req)
+        .ok_or(ConsoleError::NotFound { what: "The check" })?;
+    let summary = format!(
+        "Confirm to {} that we received its communication check.",
+        r.said.author
+    );
+    Ok(built(f, Draft::receipt(&[req]), None, summary))
+}
+
+/// The next version of a proposal, amending its latest.
+fn version(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
+    let amends = id_field(f, "amends")?;
+    let (p, _) = node
+        .group()
+        .version(&amends)
+        .ok_or(ConsoleError::NotFound {
+            what: "The proposal version",
+        })?;
+    if p.versions.last().map(|v| v.said.id) != Some(amends) {
+        return Err(ConsoleError::BadInput(
+            "A new version must amend the latest one.".into(),
+        ));
+    }
+    let next = u32::try_from(p.versions.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
+    let draft = Draft::amendment(
+        &text(f, "title", "Title")?,
+        &text(f, "text", "Text")?,
+        next,
+        amends,
+    );
+    Ok(built(
+        f,
+        draft,
+        None,
+        format!("Table version {next} of the proposal."),
+    ))
+}
+
+/// Signing an agreement's exact text.
+fn sign(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
+    let a = id_field(f, "agreement")?;
+    let ag = node
+        .group()
+        .agreements()
+        .get(&a)
+        .ok_or(ConsoleError::NotFound {
+            what: "The agreement",
+        })?;
+    let summary = format!(
+        "Sign the agreement “{}”: its text with SHA-256 {}.",
+        ag.title, ag.text_sha256
+    );
+    Ok(built(f, Draft::sign(a, ag.text_sha256), None, summary))
 }
 
 /// The statement as it will be signed (the time is stamped at confirmation; sealed

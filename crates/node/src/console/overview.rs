@@ -49,6 +49,7 @@ fn alerts(node: &Node, health: &Health) -> Markup {
                 " A report of what the host did is in <code>{}</code>; check it with <code>detente verify-evidence</code>.",
                 p.display()
             );
+            m.push(&report(p));
         }
         m.push(&Markup::from_safe("</div>".into()));
     }
@@ -81,6 +82,28 @@ fn alerts(node: &Node, health: &Health) -> Markup {
             "<p class=\"ok\">Nothing needs attention.</p>".into(),
         ));
     }
+    m
+}
+
+/// The evidence report a failed sync wrote: what the host did, in its own words, and the
+/// whole report (bounded: it is our own file, but it quotes what the host sent).
+fn report(path: &std::path::Path) -> Markup {
+    let mut m = Markup::new();
+    let Ok(bytes) = std::fs::read(path) else {
+        return m;
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return m;
+    };
+    crate::h!(
+        m,
+        "<details><summary>The report: {}</summary><pre>{}</pre></details>",
+        clip(v["message"].as_str().unwrap_or(""), 500),
+        clip(
+            &serde_json::to_string_pretty(&v).unwrap_or_default(),
+            20_000
+        )
+    );
     m
 }
 

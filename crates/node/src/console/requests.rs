@@ -57,9 +57,9 @@ pub fn countdown(due: &Timestamp, now: &Timestamp) -> Markup {
     };
     crate::h!(
         m,
-        "<span data-due=\"{}\"{}>{}</span>",
+        "<span data-due=\"{}\" class=\"{}\">{}</span>",
         due.unix(),
-        if left < 0 { " class=\"overdue\"" } else { "" },
+        if left < 0 { "overdue" } else { "" },
         text
     );
     m

@@ -26,7 +26,7 @@ fn table(rows: &[Standing]) -> Markup {
     for r in rows {
         crate::h!(
             m,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
             r.member,
             r.requests_received,
             r.answered,
@@ -36,11 +36,7 @@ fn table(rows: &[Standing]) -> Markup {
             r.checks_received,
             r.receipts_given,
             r.agreements_signed,
-            if r.evidence_against > 0 {
-                " class=\"late\""
-            } else {
-                ""
-            },
+            if r.evidence_against > 0 { "late" } else { "" },
             r.evidence_against
         );
     }

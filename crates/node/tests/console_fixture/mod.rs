@@ -49,7 +49,8 @@ pub struct Posted {
 
 pub struct Fixture {
     pub dir: TempDir,
-    pub host: Host,
+    /// The host (`None` once a test stopped it to see the console report the outage).
+    pub host: Option<Host>,
     pub server: Server,
     /// The console's base URL (no trailing slash).
     pub url: String,
@@ -216,6 +217,29 @@ async fn seed(bob: &mut Node, carol: &mut Node) -> Posted {
     }
 }
 
+/// bob signs a second statement in the place of his thread's first message (a test-only
+/// equivocation, never submitted), and carol posts the two as evidence.
+async fn equivocate(
+    carol: &mut Node,
+    bob: &Node,
+    bob_key: &ed25519_dalek::SigningKey,
+    thread: StatementId,
+) {
+    let (_, first) = bob.statement(&thread).unwrap().unwrap();
+    let st = first.statement();
+    let author = Author::new(ORIGIN, id("bob"), bob_key.clone());
+    let other = author
+        .sign_at(
+            Draft::message("A different history"),
+            &st.time,
+            st.seq,
+            st.prev,
+        )
+        .unwrap();
+    carol.sync().await.unwrap();
+    post(carol, Draft::equivocation(&first, &other)).await;
+}
+
 impl Fixture {
     pub async fn start() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
@@ -249,6 +273,7 @@ impl Fixture {
         bob.sync().await.unwrap();
         carol.sync().await.unwrap();
         let posted = seed(&mut bob, &mut carol).await;
+        equivocate(&mut carol, &bob, &keys[1].signing, posted.thread).await;
         alice.sync().await.unwrap();
         let mut users = Users::default();
         let writer = users.add("analyst", true).unwrap();
@@ -266,7 +291,7 @@ impl Fixture {
         Fixture {
             url: format!("http://{}", server.addr()),
             dir,
-            host,
+            host: Some(host),
             server,
             writer,
             reader,
@@ -280,7 +305,9 @@ impl Fixture {
             dir, host, server, ..
         } = self;
         server.stop().await;
-        host.stop().await;
+        if let Some(host) = host {
+            host.stop().await;
+        }
         drop(dir);
     }
 }
