@@ -99,6 +99,7 @@ impl Driver {
         ];
         let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        args.push("--window-size=1280,1600".to_owned());
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": CHROMIUM, "args": args,
             "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false, "download.directory_upgrade": true}
@@ -211,6 +212,25 @@ impl Driver {
         }
     }
 
+    /// With `DETENTE_SCREENSHOTS=DIR`, saves a PNG of the page (for people reviewing the
+    /// console's look); otherwise does nothing.
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine as _;
+        let Ok(dir) = std::env::var("DETENTE_SCREENSHOTS") else {
+            return;
+        };
+        let png = self.cmd("GET", "screenshot", json!({})).await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or(""))
+            .unwrap();
+        let file: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .take(40)
+            .collect();
+        std::fs::write(Path::new(&dir).join(format!("{file}.png")), bytes).unwrap();
+    }
+
     async fn url(&self) -> String {
         self.cmd("GET", "url", json!({}))
             .await
@@ -299,6 +319,7 @@ async fn console_in_a_real_browser() {
         assert_eq!(unlabelled, json!([]), "{path}: controls without a label");
         let frame = d.script("return [document.querySelectorAll('a.skip').length, document.querySelectorAll('h1').length];").await;
         assert_eq!(frame, json!([1, 1]), "{path}");
+        d.screenshot(&path).await;
     }
 
     // Read a thread and reply, confirming what will be signed.

@@ -601,6 +601,11 @@ async fn alerts_come_first(f: &mut Fixture) {
     );
     assert!(overview.contains("member bob signed two different statements"));
     let (_, _, standing) = get(f, &c, "/standing").await;
+    // bob answered carol late, carol answered bob on time: the chart shows both.
+    assert!(
+        standing.contains("fill=\"#c2410c\"") && standing.contains("fill=\"#166534\""),
+        "{standing}"
+    );
     assert!(
         standing.contains("<td class=\"late\">1</td>"),
         "bob's evidence counts against him"

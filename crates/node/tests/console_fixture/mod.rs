@@ -153,6 +153,23 @@ async fn seed(bob: &mut Node, carol: &mut Node) -> Posted {
         .to(std::slice::from_ref(&alice)),
     )
     .await;
+    // carol answers bob in time; bob answers carol late (so standing has every outcome).
+    carol.sync().await.unwrap();
+    let asked = post(
+        bob,
+        Draft::request("Logs", "Your VPN logs, please.", &in_secs(3600)).to(&[id("carol")]),
+    )
+    .await;
+    carol.sync().await.unwrap();
+    post(carol, Draft::message("Here they are.").refs(&[asked])).await;
+    let urgent = post(
+        carol,
+        Draft::request("Now", "Answer within two seconds.", &in_secs(2)).to(&[id("bob")]),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    bob.sync().await.unwrap();
+    post(bob, Draft::message("Sorry, late.").refs(&[urgent])).await;
     let check = post(
         carol,
         Draft::check("Communication check: please confirm.", &in_secs(3600)),
