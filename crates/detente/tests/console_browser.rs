@@ -322,6 +322,20 @@ async fn console_in_a_real_browser() {
         d.screenshot(&path).await;
     }
 
+    // The keyboard reaches the skip link first, and it leads to the content.
+    d.go(&format!("{}/dialogue", f.url)).await;
+    d.cmd(
+        "POST",
+        "actions",
+        json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+        {"type": "keyDown", "value": "\u{E004}"}, {"type": "keyUp", "value": "\u{E004}"}]}]}),
+    )
+    .await;
+    assert_eq!(
+        d.script("return document.activeElement.className;").await,
+        json!("skip")
+    );
+
     // Read a thread and reply, confirming what will be signed.
     d.go(&format!("{}/dialogue", f.url)).await;
     d.click_link("Ransomware campaign").await;

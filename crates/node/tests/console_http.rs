@@ -513,6 +513,26 @@ async fn every_action_posts(f: &Fixture) {
         "{report}"
     );
 
+    // A position on a report, on the STIX opinion scale.
+    let report_id = p.report.to_string();
+    act(
+        f,
+        &c,
+        &csrf,
+        "position",
+        &[
+            ("target", &report_id),
+            ("stance", "agree"),
+            ("comment", "Seen it too"),
+        ],
+    )
+    .await;
+    let (_, _, report) = get(f, &c, &format!("/reports/{report_id}")).await;
+    assert!(
+        report.contains("<td>alice</td><td>agree</td><td>Seen it too</td>"),
+        "{report}"
+    );
+
     // Answering bob's request and acknowledging carol's check.
     let request = p.request.to_string();
     act(
