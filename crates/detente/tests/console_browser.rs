@@ -399,6 +399,21 @@ async fn console_in_a_real_browser() {
         "{stdout}"
     );
 
+    // A bundle with one statement swapped for another is refused.
+    let mut bundle: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    bundle["statements"][0]["leaf"] = bundle["statements"][1]["leaf"].clone();
+    let tampered = f.dir.path().join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&bundle).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_detente"))
+        .arg("verify-evidence")
+        .arg(&tampered)
+        .arg("--genesis")
+        .arg(&f.genesis_path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a tampered bundle was accepted");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOT PROVEN"));
+
     // Hostile content runs nothing.
     d.go(&format!("{}/thread/{}", f.url, p.hostile)).await;
     assert!(
