@@ -130,6 +130,8 @@ async fn every_page_renders(f: &Fixture) {
         ("/".to_owned(), "Needs attention"),
         ("/".to_owned(), "awaits our receipt"),
         ("/".to_owned(), "duty@bob.example"),
+        ("/".to_owned(), "w0.console.example/witness (at "),
+        ("/".to_owned(), "w1.console.example/witness (at "),
         ("/dialogue".to_owned(), "Ransomware campaign"),
         (format!("/thread/{}", p.thread), "<strong>VPN</strong>"),
         ("/reports".to_owned(), "TLP:GREEN"),
@@ -403,6 +405,23 @@ async fn evidence_bundle_verifies(f: &Fixture) {
     let proven = node::console::bundle::verify(&bundle, &group).unwrap();
     assert!(proven.adopted);
     assert_eq!(proven.signed.len(), 2);
+    // Without the witnesses' cosignatures the checkpoint does not meet the group's policy.
+    let mut bare = bundle.clone();
+    let note = bundle["checkpoint"].as_str().unwrap();
+    assert!(note.contains("w0.console.example/witness"));
+    let stripped: String = note
+        .lines()
+        .filter(|l| !l.contains("console.example/witness"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    bare["checkpoint"] = serde_json::json!(stripped);
+    assert!(matches!(
+        node::console::bundle::verify(&bare, &group),
+        Err(node::console::bundle::BundleError::Unwitnessed {
+            got: 0,
+            required: 2
+        })
+    ));
     // Tampering with a leaf breaks its proof.
     let mut bad = bundle.clone();
     bad["statements"][0]["leaf"] = serde_json::json!(bundle["statements"][1]["leaf"]);

@@ -60,9 +60,41 @@ pub struct Fixture {
     pub reader: String,
     pub genesis_path: PathBuf,
     pub posted: Posted,
+    /// The two witnesses; the group requires both cosignatures.
+    pub witnesses: Vec<witness::Running>,
 }
 
-fn found(log_vkey: String) -> (Signed, Vec<node::MemberKeys>) {
+/// Starts two witnesses of the log on 127.0.0.1 and the policy requiring both.
+async fn witnesses(dir: &std::path::Path, vkey: &str) -> (Vec<witness::Running>, WitnessPolicy) {
+    let log = [(ORIGIN.to_owned(), vkey.to_owned())];
+    let mut running = Vec::new();
+    for i in 0..2 {
+        let name = format!("w{i}.console.example/witness");
+        let w = witness::start(
+            &dir.join(format!("witness-{i}")),
+            Some(&name),
+            &log,
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        running.push(w);
+    }
+    let policy = WitnessPolicy {
+        k: 2,
+        witnesses: running
+            .iter()
+            .map(|w| statement::kind::WitnessEntry {
+                name: w.name.clone(),
+                url: format!("http://{}", w.addr),
+                key: w.vkey.clone(),
+            })
+            .collect(),
+    };
+    (running, policy)
+}
+
+fn found(log_vkey: String, witnesses: WitnessPolicy) -> (Signed, Vec<node::MemberKeys>) {
     let keys: Vec<node::MemberKeys> = ["alice", "bob", "carol"]
         .iter()
         .map(|m| node::MemberKeys::generate(id(m)).unwrap())
@@ -82,7 +114,7 @@ fn found(log_vkey: String) -> (Signed, Vec<node::MemberKeys>) {
             .collect(),
         rules: Rules {
             member_quorum: 1,
-            witnesses: WitnessPolicy::default(),
+            witnesses,
         },
     };
     let sigs = keys
@@ -266,7 +298,8 @@ impl Fixture {
             .unwrap()
             .trim()
             .to_owned();
-        let (genesis, keys) = found(vkey);
+        let (witnesses, policy) = witnesses(dir.path(), &vkey).await;
+        let (genesis, keys) = found(vkey, policy);
         let genesis_path = dir.path().join("genesis.json");
         std::fs::write(&genesis_path, genesis.leaf()).unwrap();
         let mut config = HostConfig::new(&data);
@@ -314,16 +347,24 @@ impl Fixture {
             reader,
             genesis_path,
             posted,
+            witnesses,
         }
     }
 
     pub async fn stop(self) {
         let Fixture {
-            dir, host, server, ..
+            dir,
+            host,
+            server,
+            witnesses,
+            ..
         } = self;
         server.stop().await;
         if let Some(host) = host {
             host.stop().await;
+        }
+        for w in witnesses {
+            w.stop().await;
         }
         drop(dir);
     }
