@@ -305,7 +305,8 @@ pub enum WitnessCommand {
 /// `detente verify-evidence`.
 #[derive(Debug, Args)]
 pub struct VerifyEvidenceArgs {
-    /// The evidence: a file from a node's `evidence/`, or an `evidence` statement (JSON).
+    /// The evidence: a file from a node's `evidence/`, an `evidence` statement (JSON), or
+    /// an agreement evidence bundle downloaded from the web console.
     pub file: PathBuf,
     /// The group's genesis (for the log's and founders' keys).
     #[arg(long)]

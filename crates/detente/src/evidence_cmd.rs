@@ -6,7 +6,9 @@
 //! the log's key for one tree size with different roots (a fork, a split view), and two
 //! statements signed by one member with the same `seq` and different contents. Other
 //! reports (a rollback, a failed proof) record what the host showed one node; they are
-//! printed but are not proof on their own.
+//! printed but are not proof on their own. Also accepts the console's agreement evidence
+//! bundles (`node::console::bundle`): proof that an agreement's text was signed, with
+//! every statement's inclusion proof against a checkpoint the log and witnesses signed.
 
 use anyhow::{Context as _, bail};
 use serde_json::Value;
@@ -36,6 +38,9 @@ pub fn run(a: VerifyEvidenceArgs) -> anyhow::Result<()> {
     let json: Value = serde_json::from_slice(&bytes).context("the evidence is not JSON")?;
     if json.get("statement").is_some() {
         return statement_evidence(&bytes, &group);
+    }
+    if json["format"].as_str() == Some(node::console::bundle::FORMAT) {
+        return agreement_evidence(&json, &group);
     }
     let kind = json["misbehaviour"]["kind"].as_str().unwrap_or("unknown");
     let a_note = json["verified_checkpoint"].as_str();
@@ -96,6 +101,29 @@ fn statement_evidence(bytes: &[u8], group: &Group) -> anyhow::Result<()> {
     println!(
         "PROVEN: the evidence statement {} holds against the genesis keys",
         s.id()
+    );
+    Ok(())
+}
+
+fn agreement_evidence(json: &Value, group: &Group) -> anyhow::Result<()> {
+    let p = node::console::bundle::verify(json, group)
+        .map_err(|e| anyhow::anyhow!("NOT PROVEN: {e}"))?;
+    let signed: Vec<String> = p.signed.iter().map(ToString::to_string).collect();
+    let all: Vec<String> = p.signatories.iter().map(ToString::to_string).collect();
+    println!(
+        "PROVEN: agreement {} \"{}\" (text SHA-256 {}) is in the log under a checkpoint of size {} signed by its log key and the witnesses it requires; signed by {} of {} signatories ({}){}",
+        p.agreement,
+        p.title,
+        p.text_sha256,
+        p.size,
+        signed.len(),
+        all.len(),
+        signed.join(", "),
+        if p.adopted {
+            ": ADOPTED"
+        } else {
+            ": not adopted yet"
+        }
     );
     Ok(())
 }
