@@ -72,25 +72,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn read(conn: &Connection, origin: &str) -> rusqlite::Result<Option<Cosigned>> {
-    conn.query_row(
-        "SELECT size, root, note FROM logs WHERE origin = ?1",
-        [origin],
-        |r| {
+    conn.prepare_cached("SELECT size, root, note FROM logs WHERE origin = ?1")?
+        .query_row([origin], |r| {
             let size: i64 = r.get(0)?;
             let root: Vec<u8> = r.get(1)?;
             Ok((size, root, r.get::<_, Vec<u8>>(2)?))
-        },
-    )
-    .optional()
-    .map(|row| {
-        row.and_then(|(size, root, note)| {
-            Some(Cosigned {
-                size: u64::try_from(size).ok()?,
-                root: tlog::Hash::from_slice(&root)?,
-                note,
+        })
+        .optional()
+        .map(|row| {
+            row.and_then(|(size, root, note)| {
+                Some(Cosigned {
+                    size: u64::try_from(size).ok()?,
+                    root: tlog::Hash::from_slice(&root)?,
+                    note,
+                })
             })
         })
-    })
 }
 
 impl WitnessState {
@@ -223,11 +220,16 @@ fn commit(conn: &mut Connection, writes: &[Write]) -> rusqlite::Result<Vec<bool>
             continue;
         }
         let size = i64::try_from(w.new.size).unwrap_or(i64::MAX);
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO logs (origin, size, root, note) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (origin) DO UPDATE SET size = ?2, root = ?3, note = ?4",
-            params![w.origin, size, w.new.root.as_bytes().as_slice(), w.new.note],
-        )?;
+        )?
+        .execute(params![
+            w.origin,
+            size,
+            w.new.root.as_bytes().as_slice(),
+            w.new.note
+        ])?;
         applied.push(true);
     }
     tx.commit()?;
