@@ -159,6 +159,27 @@ impl Signed {
         if jcs::canonical(&value) != leaf {
             return Err(FormatError::NotCanonical);
         }
+        Signed::from_canonical(value, leaf.to_vec())
+    }
+
+    /// Reads a signed statement from JSON already parsed by the strict parser
+    /// ([`jcs::parse`]), as a host does with each item of a submitted batch: the value is
+    /// canonicalised into its leaf and read as [`Signed::from_leaf`] would, without
+    /// parsing it a second time.
+    pub fn from_value(value: serde_json::Value) -> Result<Signed, FormatError> {
+        let leaf = jcs::canonical(&value);
+        check_size(leaf.len())?;
+        Signed::from_canonical(value, leaf)
+    }
+
+    /// Parses a signed statement given as any JSON (for instance pasted or inside an
+    /// `evidence` body): it is canonicalised first, then read as [`Signed::from_leaf`].
+    pub fn from_json(bytes: &[u8]) -> Result<Signed, FormatError> {
+        Signed::from_value(jcs::parse(bytes, 4 * MAX_LEAF_SIZE)?)
+    }
+
+    /// The fields of `value`, whose canonical form is `leaf`.
+    fn from_canonical(value: serde_json::Value, leaf: Vec<u8>) -> Result<Signed, FormatError> {
         let wire: Wire = serde_json::from_value(value).map_err(|e| serde_field("", &e))?;
         check_shape(&wire.statement)?;
         let sig = decode_signature(&wire.sig)?;
@@ -172,15 +193,8 @@ impl Signed {
             id: Digest::of(message),
             statement: wire.statement,
             sig,
-            leaf: leaf.to_vec(),
+            leaf,
         })
-    }
-
-    /// Parses a signed statement given as any JSON (for instance pasted or inside an
-    /// `evidence` body): it is canonicalised first, then read as [`Signed::from_leaf`].
-    pub fn from_json(bytes: &[u8]) -> Result<Signed, FormatError> {
-        let value = jcs::parse(bytes, 4 * MAX_LEAF_SIZE)?;
-        Signed::from_leaf(&jcs::canonical(&value))
     }
 
     /// Checks the signature over JCS(statement) with `key` (Ed25519, RFC 8032, with the

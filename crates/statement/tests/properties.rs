@@ -52,6 +52,13 @@ proptest! {
         prop_assert!(once == wg.group);
         let leaves: Vec<Signed> = wg.log.iter().map(|s| Signed::from_leaf(s.leaf()).unwrap()).collect();
         prop_assert!(replay(&leaves) == once);
+        // What a host reads from a submitted body (parsed once, then canonicalised) is the
+        // same statement, byte for byte, as the leaf read back from the log.
+        for s in &wg.log {
+            let pretty = serde_json::to_vec_pretty(&statement::jcs::parse(s.leaf(), 1 << 20).unwrap()).unwrap();
+            let v = Signed::from_value(statement::jcs::parse(&pretty, 1 << 20).unwrap()).unwrap();
+            prop_assert!(v.leaf() == s.leaf() && v.id() == s.id());
+        }
     }
 
     #[test]

@@ -132,7 +132,7 @@ async fn prepare(app: Arc<App>, items: Vec<Value>) -> Result<Vec<Prepared>, ApiE
         items
             .into_iter()
             .map(|v| {
-                let signed = Signed::from_leaf(&jcs::canonical(&v))
+                let signed = Signed::from_value(v)
                     .map_err(|e| ApiError::Rejected(statement::Rejection::Malformed(e)))?;
                 let key = app
                     .shared
