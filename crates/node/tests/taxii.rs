@@ -15,19 +15,13 @@ mod proxy;
 #[allow(dead_code)]
 mod world;
 
-use harness::{Client, ROOT, TAXII, collection_id, indicator, serve, without_provenance};
+use harness::{
+    Client, ROOT, TAXII, assert_error, collection_id, indicator, serve, without_provenance,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const EXT: &str = node::taxii::EXTENSION_ID;
-
-/// Checks a TAXII error answer: the status, the media type and the error resource.
-fn assert_error(a: &harness::Answer, status: StatusCode) {
-    assert_eq!(a.status, status, "{}", a.body);
-    assert_eq!(a.content_type(), TAXII);
-    assert!(a.body["title"].is_string(), "{}", a.body);
-    assert_eq!(a.body["http_status"], status.as_u16().to_string());
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_api_root_and_collections() {
@@ -270,13 +264,12 @@ async fn posted_objects_come_back_verified_through_another_members_node() {
 
     // A new version, a duplicate re-post (not an error, no new statement), and the filters.
     let v2 = indicator(1, "2026-02-01T00:00:00.000Z");
-    let again = a
-        .post_objects(
+    let done = a
+        .post_and_wait(
             &green,
             &json!({ "objects": [v2, indicator(2, "2026-01-01T00:00:00.000Z")] }),
         )
         .await;
-    let done = a.wait_complete(again.body["id"].as_str().unwrap()).await;
     assert_eq!(done["success_count"], 2, "{done}");
     let dup = done["successes"]
         .as_array()

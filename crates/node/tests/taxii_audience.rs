@@ -13,18 +13,11 @@ mod proxy;
 #[allow(dead_code)]
 mod world;
 
-use harness::{ROOT, TAXII, collection_id, indicator, serve, without_provenance};
+use harness::{ROOT, assert_error, collection_id, indicator, serve, without_provenance};
 use reqwest::StatusCode;
 use serde_json::json;
 
 const EXT: &str = node::taxii::EXTENSION_ID;
-
-/// Checks a TAXII error answer: the status, the media type and the error resource.
-fn assert_error(a: &harness::Answer, status: StatusCode) {
-    assert_eq!(a.status, status, "{}", a.body);
-    assert_eq!(a.content_type(), TAXII);
-    assert_eq!(a.body["http_status"], status.as_u16().to_string());
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_reports_show_only_for_their_addressees() {
@@ -52,26 +45,18 @@ async fn sealed_reports_show_only_for_their_addressees() {
         "{}",
         wrong.body
     );
-    let posted = alice
-        .writer()
-        .post_objects(&amber, &json!({ "objects": [marked.clone()] }))
-        .await;
     let done = alice
         .writer()
-        .wait_complete(posted.body["id"].as_str().unwrap())
+        .post_and_wait(&amber, &json!({ "objects": [marked.clone()] }))
         .await;
     assert_eq!(done["success_count"], 1, "{done}");
 
     // A sealed object too large for an entry: its blob is sealed too.
     let mut giant = indicator(9, "2026-01-01T00:00:00.000Z");
     giant["description"] = json!("s".repeat(70_000));
-    let posted = alice
-        .writer()
-        .post_objects(&amber, &json!({ "objects": [giant.clone()] }))
-        .await;
     let done = alice
         .writer()
-        .wait_complete(posted.body["id"].as_str().unwrap())
+        .post_and_wait(&amber, &json!({ "objects": [giant.clone()] }))
         .await;
     assert_eq!(done["success_count"], 1, "{done}");
 
@@ -80,16 +65,12 @@ async fn sealed_reports_show_only_for_their_addressees() {
     assert_eq!(without_provenance(&got[1]), giant);
     assert_eq!(got[0]["extensions"][EXT]["sealed"], true);
     // Carol has synced past it (a later clear post shows) but cannot read it.
-    let later = alice
+    alice
         .writer()
-        .post_objects(
+        .post_and_wait(
             &green,
             &json!({ "objects": [indicator(8, "2026-01-01T00:00:00.000Z")] }),
         )
-        .await;
-    alice
-        .writer()
-        .wait_complete(later.body["id"].as_str().unwrap())
         .await;
     carol.reader().wait_objects(&green, "", 1).await;
     let hidden = carol
@@ -176,17 +157,12 @@ async fn thread_and_request_collections_show_and_take_answers_on_demand() {
     amber["object_marking_refs"] =
         json!(["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"]);
     let green_answer = indicator(23, "2026-01-01T00:00:00.000Z");
-    let posted = alice
+    let done = alice
         .writer()
-        .post_objects(
+        .post_and_wait(
             id,
             &json!({ "objects": [green_answer.clone(), amber.clone()] }),
         )
-        .await;
-    assert_eq!(posted.status, StatusCode::ACCEPTED, "{}", posted.body);
-    let done = alice
-        .writer()
-        .wait_complete(posted.body["id"].as_str().unwrap())
         .await;
     assert_eq!(done["success_count"], 2, "{done}");
     let bob_served = serve(&w, "bob", None).await;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use super::auth::Session;
 use super::bundle;
 use super::error::ConsoleError;
-use super::html::{Markup, clip, short, when};
+use super::html::{Markup, clip, short, table_head, when};
 use super::view::{get, link, parse_id, signature_ok};
 use super::{Console, layout, markdown};
 
@@ -21,7 +21,7 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
     if ags.is_empty() {
         b.push(&Markup::from_safe("<p>No agreements yet.</p>".into()));
     } else {
-        b.push(&Markup::from_safe("<table><thead><tr><th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Tabled by</th></tr></thead><tbody>".into()));
+        b.push(&table_head(&["Title", "Status", "Tabled by"]));
         for (id, a) in ags {
             let status = match a.adopted_at {
                 Some(_) => "Adopted".to_owned(),
@@ -135,10 +135,7 @@ pub async fn one(
             id,
             id
         );
-        b.push(&session.csrf_field());
-        b.push(&Markup::from_safe(
-            "<button type=\"submit\">Review signing this text</button></form>".into(),
-        ));
+        b.push(&session.form_end("Review signing this text"));
     }
     Ok(layout::page("Agreement", &session, "/agreements", &b))
 }

@@ -78,6 +78,14 @@ impl Session {
         );
         m
     }
+
+    /// The end of a form: the anti-forgery field, a submit button labelled `label`, and
+    /// `</form>`.
+    pub fn form_end(&self, label: &str) -> Markup {
+        let mut m = self.csrf_field();
+        crate::h!(m, "<button type=\"submit\">{}</button></form>", label);
+        m
+    }
 }
 
 /// The `name:token` credentials a request presents (cookie, Basic or Bearer), unchecked.

@@ -9,7 +9,7 @@ use statement::group::Group;
 use super::act::addressee_boxes;
 use super::auth::Session;
 use super::error::ConsoleError;
-use super::html::{Markup, clip, short, when};
+use super::html::{Markup, clip, short, table_head, when};
 use super::view::{content, get, link, names, parse_id};
 use super::{Console, layout, markdown};
 
@@ -36,9 +36,12 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
     if threads.is_empty() {
         b.push(&Markup::from_safe("<p>No conversations yet.</p>".into()));
     } else {
-        b.push(&Markup::from_safe(
-            "<table><thead><tr><th scope=\"col\">Subject</th><th scope=\"col\">Started by</th><th scope=\"col\">Messages</th><th scope=\"col\">Last activity</th></tr></thead><tbody>".into(),
-        ));
+        b.push(&table_head(&[
+            "Subject",
+            "Started by",
+            "Messages",
+            "Last activity",
+        ]));
         for t in threads {
             let (_, root) = get(&node, &t.root, "A thread's first message")?;
             let c = content(&node, &root);
@@ -74,10 +77,7 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
                 .into(),
         ));
         b.push(&addressee_boxes(&node));
-        b.push(&session.csrf_field());
-        b.push(&Markup::from_safe(
-            "<button type=\"submit\">Review before posting</button></form>".into(),
-        ));
+        b.push(&session.form_end("Review before posting"));
     }
     Ok(layout::page("Dialogue", &session, "/dialogue", &b))
 }
@@ -162,10 +162,7 @@ pub async fn thread(
              <input type=\"hidden\" name=\"back\" value=\"/thread/{}\">",
             root
         );
-        b.push(&session.csrf_field());
-        b.push(&Markup::from_safe(
-            "<button type=\"submit\">Review before posting</button></form>".into(),
-        ));
+        b.push(&session.form_end("Review before posting"));
     }
     Ok(layout::page("Conversation", &session, "/dialogue", &b))
 }

@@ -97,6 +97,17 @@ impl Markup {
     }
 }
 
+/// The opening of a data table: a header row of `columns`, then `<tbody>` (the caller
+/// closes it with `</tbody></table>`).
+pub fn table_head(columns: &[&str]) -> Markup {
+    let mut m = Markup::from_safe("<table><thead><tr>".into());
+    for c in columns {
+        crate::h!(m, "<th scope=\"col\">{}</th>", c);
+    }
+    m.push(&Markup::from_safe("</tr></thead><tbody>".into()));
+    m
+}
+
 /// At most `max` characters of `text`, with an ellipsis when cut.
 pub fn clip(text: &str, max: usize) -> String {
     if text.chars().count() > max {

@@ -8,7 +8,7 @@ use tlog::checkpoint::Checkpoint;
 
 use super::auth::Session;
 use super::error::ConsoleError;
-use super::html::{Markup, clip, duration, when};
+use super::html::{Markup, clip, duration, table_head, when};
 use super::requests::{countdown, owed_by};
 use super::{Console, layout};
 use crate::Node;
@@ -109,7 +109,14 @@ fn report(path: &std::path::Path) -> Markup {
 
 fn members(node: &Node) -> Markup {
     let mut m = Markup::new();
-    m.push(&Markup::from_safe("<h2>Members</h2><table><thead><tr><th scope=\"col\">Member</th><th scope=\"col\">Id</th><th scope=\"col\">Contact</th><th scope=\"col\">Signing key fingerprint</th><th scope=\"col\">Encryption key fingerprint</th></tr></thead><tbody>".into()));
+    m.push(&Markup::from_safe("<h2>Members</h2>".into()));
+    m.push(&table_head(&[
+        "Member",
+        "Id",
+        "Contact",
+        "Signing key fingerprint",
+        "Encryption key fingerprint",
+    ]));
     for (id, x) in node.group().members() {
         let seal_fp: String = tlog::sha256(x.seal.to_string().as_bytes())
             .to_hex()

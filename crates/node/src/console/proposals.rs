@@ -9,7 +9,7 @@ use statement::group::Proposal;
 use super::act::position_form;
 use super::auth::Session;
 use super::error::ConsoleError;
-use super::html::{Markup, clip, short, when};
+use super::html::{Markup, clip, short, table_head, when};
 use super::view::{get, link, parse_id};
 use super::{Console, layout, markdown};
 use crate::Node;
@@ -99,7 +99,7 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
     if ps.is_empty() {
         b.push(&Markup::from_safe("<p>No proposals yet.</p>".into()));
     } else {
-        b.push(&Markup::from_safe("<table><thead><tr><th scope=\"col\">Title</th><th scope=\"col\">Versions</th><th scope=\"col\">Latest by</th><th scope=\"col\">When</th></tr></thead><tbody>".into()));
+        b.push(&table_head(&["Title", "Versions", "Latest by", "When"]));
         for p in ps.values() {
             if let Some(v) = p.versions.last() {
                 crate::h!(
@@ -264,10 +264,7 @@ pub async fn one(
             latest.title,
             texts.last().map(String::as_str).unwrap_or("")
         );
-        b.push(&session.csrf_field());
-        b.push(&Markup::from_safe(
-            "<button type=\"submit\">Review before posting</button></form>".into(),
-        ));
+        b.push(&session.form_end("Review before posting"));
     }
     Ok(layout::page("Proposal", &session, "/proposals", &b))
 }

@@ -12,7 +12,7 @@ use super::act::{Built, addressee_boxes, position_form};
 use super::auth::Session;
 use super::error::ConsoleError;
 use super::form::Fields;
-use super::html::{Markup, clip, when};
+use super::html::{Markup, clip, table_head, when};
 use super::view::{content, get, link, names, parse_id, tlp_badge};
 use super::{Console, layout};
 use crate::Node;
@@ -26,7 +26,7 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
     if reports.is_empty() {
         b.push(&Markup::from_safe("<p>No reports yet.</p>".into()));
     } else {
-        b.push(&Markup::from_safe("<table><thead><tr><th scope=\"col\">Title</th><th scope=\"col\">Marking</th><th scope=\"col\">Shared by</th><th scope=\"col\">When</th></tr></thead><tbody>".into()));
+        b.push(&table_head(&["Title", "Marking", "Shared by", "When"]));
         for r in reports.iter().rev() {
             let (_, s) = get(&node, &r.said.id, "A report")?;
             let c = content(&node, &s);
@@ -78,10 +78,7 @@ fn share_form(node: &Node, session: &Session) -> Markup {
             .into(),
     ));
     m.push(&addressee_boxes(node));
-    m.push(&session.csrf_field());
-    m.push(&Markup::from_safe(
-        "<button type=\"submit\">Review before posting</button></form>".into(),
-    ));
+    m.push(&session.form_end("Review before posting"));
     m
 }
 
@@ -232,7 +229,7 @@ pub fn positions(
         b.push(&Markup::from_safe("<p>No positions yet.</p>".into()));
         return b;
     };
-    b.push(&Markup::from_safe("<table><thead><tr><th scope=\"col\">Member</th><th scope=\"col\">Position</th><th scope=\"col\">Explanation</th><th scope=\"col\">When</th></tr></thead><tbody>".into()));
+    b.push(&table_head(&["Member", "Position", "Explanation", "When"]));
     for (m, recs) in p {
         if let Some(r) = recs.last() {
             let stance = serde_json::to_value(r.stance)

@@ -182,10 +182,7 @@ fn answer_form(session: &Session, id: &StatementId, r: &Request) -> Markup {
             "<form method=\"post\" action=\"/act/receipt\"><input type=\"hidden\" name=\"request\" value=\"{}\"><input type=\"hidden\" name=\"back\" value=\"/requests\">",
             id
         );
-        b.push(&session.csrf_field());
-        b.push(&Markup::from_safe(
-            "<button type=\"submit\">Confirm we received it</button></form>".into(),
-        ));
+        b.push(&session.form_end("Confirm we received it"));
     } else {
         crate::h!(
             b,
@@ -194,10 +191,7 @@ fn answer_form(session: &Session, id: &StatementId, r: &Request) -> Markup {
             id,
             id
         );
-        b.push(&session.csrf_field());
-        b.push(&Markup::from_safe(
-            "<button type=\"submit\">Review before posting</button></form>".into(),
-        ));
+        b.push(&session.form_end("Review before posting"));
     }
     b
 }

@@ -220,6 +220,37 @@ fn listing(key: &str, items: Vec<Value>, more: bool, next: Option<String>) -> Va
     v
 }
 
+/// One page as an envelope-like answer under `key`, each record shown by `item`, with
+/// the page's date range for the `X-TAXII-Date-Added-*` headers.
+fn listed(
+    key: &str,
+    p: query::Page<'_>,
+    item: impl Fn(&Record) -> Value,
+) -> (Value, Option<(String, String)>) {
+    let items = p.items.iter().map(|r| item(r)).collect();
+    (listing(key, items, p.more, p.next), date_range(&p.items))
+}
+
+/// §5.3 manifest and §5.4 get objects: the collection's objects, filtered and paged, each
+/// shown by `item`; `what` names the endpoint in the selection cache's key.
+async fn objects_listing(
+    t: &Taxii,
+    headers: &HeaderMap,
+    cid: &str,
+    p: Params,
+    what: &str,
+    item: fn(&Record) -> Value,
+) -> Answer {
+    let (_, c) = t.collection(headers, cid).await?;
+    let params = params(p)?;
+    let q = Filter::parse(&params, OBJECTS_PARAMS, t.config.max_page_size)?;
+    let key = query::selection_key(&format!("{what}/{}", c.id), &params);
+    let (body, range) = t
+        .paged(&c, &q, &key, |p| listed("objects", p, item))
+        .await?;
+    Ok(taxii_dated(&body, range))
+}
+
 /// §5.3 manifest.
 async fn manifest(
     State(t): State<Taxii>,
@@ -227,40 +258,23 @@ async fn manifest(
     Path(cid): Path<String>,
     p: Params,
 ) -> Answer {
-    let (_, c) = t.collection(&headers, &cid).await?;
-    let params = params(p)?;
-    let q = Filter::parse(&params, OBJECTS_PARAMS, t.config.max_page_size)?;
-    let key = query::selection_key(&format!("manifest/{}", c.id), &params);
-    let (body, range) = t
-        .paged(&c, &q, &key, |p| {
-            let items = p
-                .items
-                .iter()
-                .map(|r| {
-                    json!({
-                        "id": r.stix_id,
-                        "date_added": super::index::format_micros(r.date_added),
-                        "version": r.version,
-                        "media_type": STIX_MEDIA_TYPE,
-                    })
-                })
-                .collect();
-            (
-                listing("objects", items, p.more, p.next),
-                date_range(&p.items),
-            )
+    objects_listing(&t, &headers, &cid, p, "manifest", |r| {
+        json!({
+            "id": r.stix_id,
+            "date_added": super::index::format_micros(r.date_added),
+            "version": r.version,
+            "media_type": STIX_MEDIA_TYPE,
         })
-        .await?;
-    Ok(taxii_dated(&body, range))
+    })
+    .await
 }
 
 /// Objects of one page as an envelope.
 fn envelope(q: &Filter, records: Vec<&Record>) -> (Value, Option<(String, String)>) {
-    let p = page(q.select(records.into_iter()), q.limit);
-    let items = p.items.iter().map(|r| (*r.object).clone()).collect();
-    (
-        listing("objects", items, p.more, p.next),
-        date_range(&p.items),
+    listed(
+        "objects",
+        page(q.select(records.into_iter()), q.limit),
+        |r| (*r.object).clone(),
     )
 }
 
@@ -271,20 +285,7 @@ async fn objects_get(
     Path(cid): Path<String>,
     p: Params,
 ) -> Answer {
-    let (_, c) = t.collection(&headers, &cid).await?;
-    let params = params(p)?;
-    let q = Filter::parse(&params, OBJECTS_PARAMS, t.config.max_page_size)?;
-    let key = query::selection_key(&format!("objects/{}", c.id), &params);
-    let (body, range) = t
-        .paged(&c, &q, &key, |p| {
-            let items = p.items.iter().map(|r| (*r.object).clone()).collect();
-            (
-                listing("objects", items, p.more, p.next),
-                date_range(&p.items),
-            )
-        })
-        .await?;
-    Ok(taxii_dated(&body, range))
+    objects_listing(&t, &headers, &cid, p, "objects", |r| (*r.object).clone()).await
 }
 
 /// §5.5 add objects.
@@ -391,12 +392,9 @@ async fn versions(
     let (body, range) = t
         .view(&c, |records| {
             one(records, &oid).map(|r| {
-                let p = page(q.select(r.into_iter()), q.limit);
-                let items = p.items.iter().map(|r| json!(r.version)).collect();
-                (
-                    listing("versions", items, p.more, p.next),
-                    date_range(&p.items),
-                )
+                listed("versions", page(q.select(r.into_iter()), q.limit), |r| {
+                    json!(r.version)
+                })
             })
         })
         .await??;

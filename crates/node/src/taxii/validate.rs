@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 use statement::Timestamp;
-use statement::kind::TLP2_MARKINGS;
+use statement::kind::tlp_of_marking;
 
 /// How a required property is checked.
 #[derive(Clone, Copy)]
@@ -333,42 +333,15 @@ pub fn strictest_tlp(v: &Value) -> Option<statement::Tlp> {
         .as_array()?
         .iter()
         .filter_map(Value::as_str)
-        .filter_map(tlp_of)
+        .filter_map(tlp_of_marking)
         .max()
-}
-
-fn tlp_of(id: &str) -> Option<statement::Tlp> {
-    use statement::Tlp;
-    // TLP 1.0 (STIX 2.1 §7.2.1.4) maps onto TLP 2.0 (WHITE is CLEAR).
-    const TLP1: [(Tlp, &str); 4] = [
-        (
-            Tlp::Clear,
-            "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
-        ),
-        (
-            Tlp::Green,
-            "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
-        ),
-        (
-            Tlp::Amber,
-            "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
-        ),
-        (
-            Tlp::Red,
-            "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
-        ),
-    ];
-    TLP2_MARKINGS
-        .iter()
-        .chain(TLP1.iter())
-        .find(|(_, m)| *m == id)
-        .map(|(t, _)| *t)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use statement::kind::TLP2_MARKINGS;
 
     fn indicator() -> Value {
         json!({

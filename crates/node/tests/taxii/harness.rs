@@ -186,6 +186,15 @@ impl Client {
         }
     }
 
+    /// POSTs an envelope to a collection's objects, checks it is accepted, and waits
+    /// for its status to complete, returning that status.
+    pub async fn post_and_wait(&self, collection: &str, envelope: &Value) -> Value {
+        let posted = self.post_objects(collection, envelope).await;
+        assert_eq!(posted.status, StatusCode::ACCEPTED, "{}", posted.body);
+        let id = posted.body["id"].as_str().expect("a status id");
+        self.wait_complete(id).await
+    }
+
     /// Polls a collection's objects until `n` are there (another node syncs in the
     /// background), returning them.
     pub async fn wait_objects(&self, collection: &str, query: &str, n: usize) -> Vec<Value> {
@@ -208,6 +217,14 @@ impl Client {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Checks a TAXII error answer: the status, the media type and the error resource.
+pub fn assert_error(a: &Answer, status: StatusCode) {
+    assert_eq!(a.status, status, "{}", a.body);
+    assert_eq!(a.content_type(), TAXII);
+    assert!(a.body["title"].is_string(), "{}", a.body);
+    assert_eq!(a.body["http_status"], status.as_u16().to_string());
 }
 
 /// A valid STIX 2.1 indicator with id suffix `n` (a UUID's last 12 hex digits).

@@ -27,7 +27,7 @@ pub use genesis::{
     FounderSignature, GENESIS_SIGNING_CONTEXT, GenesisBody, GenesisDocument, MemberEntry, Rules,
     WitnessEntry, WitnessPolicy,
 };
-pub use report::{BlobRef, ReportBody, ReportContent, TLP2_MARKINGS};
+pub use report::{BlobRef, ReportBody, ReportContent, TLP2_MARKINGS, tlp_of_marking};
 
 use crate::envelope::{FormatError, Statement, serde_field};
 
