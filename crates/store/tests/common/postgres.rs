@@ -74,8 +74,13 @@ impl Drop for PgSchema {
     }
 }
 
-/// Runs one statement on the server (test set-up only).
+/// Runs one statement on the server (test set-up only), on a thread of its own so that it
+/// works from async tests too (a runtime cannot be started inside another).
 fn run(url: &str, sql: &str) {
+    std::thread::scope(|s| s.spawn(|| run_here(url, sql)).join().unwrap());
+}
+
+fn run_here(url: &str, sql: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
