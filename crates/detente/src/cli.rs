@@ -91,13 +91,18 @@ pub struct HostArgs {
     /// The log's directory (state.sqlite, tiles/, log.key, log.vkey).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Keep the sequencer's state (head and dedup index) in PostgreSQL instead of
+    /// DIR/state.sqlite: postgres://user:password@host/db (no TLS). The environment
+    /// variable keeps the password out of the process list [default: DIR/state.sqlite].
+    #[arg(long, env = "DETENTE_HOST_STATE", hide_env_values = true)]
+    pub state: Option<host::StateUrl>,
     /// Address to listen on [default: 127.0.0.1:8470].
     #[arg(long)]
     pub listen: Option<SocketAddr>,
     /// The assembled genesis statement; needed on first start.
     #[arg(long)]
     pub genesis: Option<PathBuf>,
-    /// A TOML file with the same keys (data, listen, genesis, [batch], [limits]); flags
+    /// A TOML file with the same keys (data, state, listen, genesis, [batch], [limits]); flags
     /// given on the command line win. Unknown keys are an error.
     #[arg(long)]
     pub config: Option<PathBuf>,

@@ -30,6 +30,9 @@ pub async fn run(a: HostArgs) -> anyhow::Result<()> {
     if let Some(d) = a.data {
         config.data = d;
     }
+    if a.state.is_some() {
+        config.state = a.state;
+    }
     if let Some(l) = a.listen {
         config.listen = l;
     }

@@ -11,6 +11,9 @@
 //! consistent with every checkpoint any client saw (roots recomputed from the entries,
 //! and the host's consistency proofs verified against them).
 //!
+//! The same test runs with the sequencer's state in PostgreSQL (`--state`), on the server
+//! named by `DETENTE_TEST_POSTGRES` (see `.ci/run`).
+//!
 //! A second test stops the host with SIGTERM under load: it must exit 0 within a few
 //! seconds and keep everything it answered.
 //!
@@ -19,6 +22,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "../../store/tests/common/postgres.rs"]
+mod pg;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -366,10 +371,16 @@ struct Site {
     group: Group,
     addr: SocketAddr,
     runs: usize,
+    /// The host's `--state`: a PostgreSQL URL, or `None` for `state.sqlite` in `data`.
+    state: Option<String>,
 }
 
 impl Site {
     fn new() -> Site {
+        Site::with_state(None)
+    }
+
+    fn with_state(state: Option<String>) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("host");
         let logs = dir.path().join("logs");
@@ -383,6 +394,7 @@ impl Site {
             group,
             addr,
             runs: 0,
+            state,
         }
     }
 
@@ -397,6 +409,7 @@ impl Site {
                 self.addr,
                 &self.logs,
                 run,
+                self.state.as_deref(),
             )
         })
         .unwrap_or_else(|e| panic!("start {run} of the host failed: {e:#}"))
@@ -674,11 +687,31 @@ async fn probe_stale(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_no_answered_statement() {
+    kill_9_run(Site::new(), KILLS).await;
+}
+
+/// The same with the sequencer's state in PostgreSQL (`--state postgres://…`, a schema of
+/// its own on the server named by `DETENTE_TEST_POSTGRES`): the start-up recovery check
+/// and the durability of answered statements do not depend on the state backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_postgres_state_loses_no_answered_statement() {
+    let Some(schema) = pg::PgSchema::fresh("crash") else {
+        return;
+    };
+    let site = Site::with_state(Some(schema.url.clone()));
+    let data = site.data.clone();
+    kill_9_run(site, 3).await;
+    assert!(
+        !data.join("state.sqlite").exists(),
+        "with --state postgres://… the host keeps no SQLite state"
+    );
+}
+
+async fn kill_9_run(mut site: Site, kills: usize) {
     let started = Instant::now();
     let seed = Rng::seed();
     eprintln!("seed {seed} (replay with DETENTE_TEST_SEED={seed})");
     let mut rng = Rng::new(seed);
-    let mut site = Site::new();
     let mut host = site.start();
     let first_start = host.started_in;
     let world = Arc::new(World {
@@ -714,7 +747,7 @@ async fn kill_9_loses_no_answered_statement() {
     let watcher = tokio::spawn(watch(world.clone()));
 
     let mut restarts = Vec::new();
-    for kill in 0..KILLS {
+    for kill in 0..kills {
         tokio::time::sleep(Duration::from_millis(rng.range(100, 2000))).await;
         assert!(
             host.running(),
@@ -767,7 +800,7 @@ async fn kill_9_loses_no_answered_statement() {
 
     let sum = |f: fn(&Outcome) -> u64| outcomes.iter().map(f).sum::<u64>();
     eprintln!(
-        "crash test: {KILLS} kills, log of {} entries; answered {} (of which {} duplicates), \
+        "crash test: {kills} kills, log of {} entries; answered {} (of which {} duplicates), \
          found when resuming {}, abandoned {}; requests lost {}, retried {}, resumed {}, \
          503/429 {}; idempotent re-submissions checked {}; {} checkpoint sizes seen \
          ({} watcher polls), {} host consistency proofs checked; first start {:?}, \

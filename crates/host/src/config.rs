@@ -16,6 +16,13 @@ pub struct HostConfig {
     /// Directory of the log: `state.sqlite`, the tlog-tiles tree under `tiles/`, the log's
     /// key (`log.key`, owner-only) and verifier key (`log.vkey`).
     pub data: PathBuf,
+    /// Where the sequencer's state (head and dedup index) lives. Default: absent, the
+    /// SQLite file `state.sqlite` in `data`. A `postgres://user:password@host/db` URL keeps
+    /// it in PostgreSQL instead (no TLS: loopback or a private network only). The state
+    /// and the tiles must always be used together; pointing a log at another log's state
+    /// makes the host refuse to start.
+    #[serde(default)]
+    pub state: Option<StateUrl>,
     /// Address to listen on. Default `127.0.0.1:8470`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
@@ -29,6 +36,51 @@ pub struct HostConfig {
     /// Limits at the edge.
     #[serde(default)]
     pub limits: Limits,
+}
+
+/// A PostgreSQL URL for the sequencer's state, checked when parsed. Its `Debug` form hides
+/// the URL, which may hold a password.
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct StateUrl(String);
+
+impl StateUrl {
+    /// The URL as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for StateUrl {
+    type Error = HostError;
+
+    /// Accepts `postgres://` and `postgresql://` URLs; anything else is a configuration
+    /// error saying what is supported.
+    fn try_from(url: String) -> Result<StateUrl, HostError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(StateUrl(url))
+        } else {
+            Err(HostError::Config(
+                "state must be a postgres://user:password@host/db URL (omit it to keep the \
+                 state in data/state.sqlite)"
+                    .into(),
+            ))
+        }
+    }
+}
+
+impl std::str::FromStr for StateUrl {
+    type Err = HostError;
+
+    fn from_str(url: &str) -> Result<StateUrl, HostError> {
+        StateUrl::try_from(url.to_owned())
+    }
+}
+
+impl std::fmt::Debug for StateUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateUrl(postgres://…)")
+    }
 }
 
 /// How admitted statements are batched into the log.
@@ -130,6 +182,7 @@ impl HostConfig {
     pub fn new(data: impl Into<PathBuf>) -> HostConfig {
         HostConfig {
             data: data.into(),
+            state: None,
             listen: default_listen(),
             genesis: None,
             batch: BatchConfig::default(),
@@ -142,5 +195,36 @@ impl HostConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| HostError::Config(format!("cannot read {}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| HostError::Config(format!("{}: {e}", path.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn state_defaults_to_sqlite_and_takes_a_postgres_url() {
+        let c: HostConfig = toml::from_str("data = \"/d\"").unwrap();
+        assert!(c.state.is_none());
+        let c: HostConfig =
+            toml::from_str("data = \"/d\"\nstate = \"postgres://u:secret@127.0.0.1/db\"").unwrap();
+        let url = c.state.unwrap();
+        assert_eq!(url.as_str(), "postgres://u:secret@127.0.0.1/db");
+        assert!(
+            !format!("{url:?}").contains("secret"),
+            "Debug hides the URL"
+        );
+    }
+
+    #[test]
+    fn state_refuses_what_is_not_postgres() {
+        for bad in ["sqlite:/d/state.sqlite", "/d/state.sqlite", "mysql://x", ""] {
+            let toml = format!("data = \"/d\"\nstate = \"{bad}\"");
+            let e = toml::from_str::<HostConfig>(&toml).unwrap_err().to_string();
+            assert!(e.contains("postgres://"), "{bad}: {e}");
+            assert!(bad.parse::<StateUrl>().is_err(), "{bad}");
+        }
     }
 }

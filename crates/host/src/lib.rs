@@ -25,9 +25,9 @@ use std::sync::{Arc, RwLock};
 
 use ed25519_dalek::VerifyingKey;
 use statement::{Group, MemberId, Signed, StatementId};
-use store::{FsTiles, SqliteState, StoreError};
+use store::{FsTiles, PostgresState, SqliteState, StateStore, StoreError};
 
-pub use config::{BatchConfig, HostConfig, Limits};
+pub use config::{BatchConfig, HostConfig, Limits, StateUrl};
 pub use sequencer::{Outcome, Receipt, Refusal, Sequencer, Submission};
 
 /// Why the host could not start or keep going.
@@ -158,6 +158,29 @@ pub struct Host {
     sequencer: Option<std::thread::JoinHandle<()>>,
 }
 
+/// Opens the sequencer's state: PostgreSQL when `config.state` names it, else the SQLite
+/// file in `config.data`. Connecting blocks, so it runs off the async executor.
+async fn open_state(config: &HostConfig) -> Result<Arc<dyn StateStore>, HostError> {
+    let (url, path) = (config.state.clone(), config.data.join("state.sqlite"));
+    if url.is_some() && path.exists() {
+        // Fail closed: starting from an empty PostgreSQL state would fork this log.
+        return Err(HostError::Config(format!(
+            "{} holds this log's state; it cannot move to PostgreSQL by changing --state \
+             (remove --state to keep using it)",
+            path.display()
+        )));
+    }
+    tokio::task::spawn_blocking(move || -> Result<Arc<dyn StateStore>, StoreError> {
+        Ok(match url {
+            Some(url) => Arc::new(PostgresState::connect(url.as_str())?),
+            None => Arc::new(SqliteState::open(&path)?),
+        })
+    })
+    .await
+    .map_err(|e| HostError::Corrupt(format!("opening the state panicked: {e}")))?
+    .map_err(HostError::from)
+}
+
 impl Host {
     /// Opens the log in `config.data` (creating the key and stores on first start),
     /// recovers or founds it, binds the listener and starts serving.
@@ -179,7 +202,7 @@ impl Host {
         let (signer, _) = keys::load_or_create(&config.data, &origin)?;
         let vkey = signer.verifier().to_vkey();
         let tiles = Arc::new(FsTiles::open(config.data.join("tiles"))?);
-        let state = Arc::new(SqliteState::open(&config.data.join("state.sqlite"))?);
+        let state = open_state(&config).await?;
         let shared = Arc::new(Shared::default());
         let (seq_tiles, seq_state, seq_shared) = (tiles.clone(), state.clone(), shared.clone());
         let runtime = tokio::runtime::Handle::current();

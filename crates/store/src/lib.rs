@@ -7,17 +7,20 @@
 //!   root, signed checkpoint) and the dedup index (statement id → log index).
 //!
 //! The embedded backend is [`FsTiles`] (a local directory) and [`SqliteState`] (one SQLite
-//! file). Both backends pass the same conformance suite (`tests/conformance.rs`).
+//! file); [`PostgresState`] keeps the sequencer's state in PostgreSQL instead. Every
+//! backend passes the same conformance suite (`tests/conformance.rs`).
 //!
 //! Trust: neither store is trusted for integrity. Nodes verify every byte they read
 //! against signed checkpoints; the stores are trusted only to keep what they acknowledged.
 
 mod fs;
+mod postgres;
 mod sqlite;
 
 use statement::Digest;
 
 pub use fs::FsTiles;
+pub use postgres::PostgresState;
 pub use sqlite::SqliteState;
 
 /// Why a storage operation failed.
@@ -50,6 +53,22 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("SQLite error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed: the URL is invalid, the server cannot be reached or refused, or
+    /// a statement failed. After an error from `commit` the caller re-reads the head: the
+    /// connection may have dropped after the server committed.
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// PostgreSQL did not answer in time; the connection was dropped and the next request
+    /// opens a new one.
+    #[error("PostgreSQL did not answer within {seconds} s")]
+    PostgresTimeout {
+        /// The time allowed for one request, in seconds.
+        seconds: u64,
+    },
+    /// The PostgreSQL store's worker thread has stopped (it panicked); open the store
+    /// again.
+    #[error("the PostgreSQL store's worker thread stopped")]
+    PostgresStopped,
 }
 
 /// The read path: tiles, entry bundles, blobs and the checkpoint.

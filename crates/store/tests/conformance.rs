@@ -1,12 +1,21 @@
 //! The storage conformance suite: every contract written in the `TileStore` and
-//! `StateStore` doc comments, run against each backend. A new backend adds one `#[test]`
-//! per suite below that opens it.
+//! `StateStore` doc comments, run against each backend: one `#[test]` per contract and
+//! backend. A new state backend adds a fixture under `backends` and one
+//! `state_store_suite!` line.
+//!
+//! The PostgreSQL tests need a server: set `DETENTE_TEST_POSTGRES` to its URL (each test
+//! gets a schema of its own, so they run in parallel). Without it they fail and say how to
+//! start one, unless `DETENTE_SKIP_POSTGRES=1` skips them explicitly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Barrier};
 
 use statement::Digest;
-use store::{FsTiles, Head, SqliteState, StateStore, StoreError, TileStore};
+use store::{FsTiles, Head, PostgresState, SqliteState, StateStore, StoreError, TileStore};
+
+mod common {
+    pub mod postgres;
+}
 
 /// Every `TileStore` contract.
 pub fn tile_store_suite(store: &dyn TileStore) {
@@ -70,25 +79,40 @@ pub fn tile_store_suite(store: &dyn TileStore) {
     }
 }
 
-/// Every `StateStore` contract; `reopen` opens the same store again (another handle, as
-/// another process would).
-pub fn state_store_suite(store: &dyn StateStore, reopen: &dyn Fn() -> Box<dyn StateStore>) {
-    let head = |size: u64| Head {
+fn head(size: u64) -> Head {
+    Head {
         size,
         root: tlog::Hash([size as u8; 32]),
         checkpoint: format!("cp {size}\n").into_bytes(),
-    };
-    let id = |i: u64| Digest::of(&i.to_be_bytes());
+    }
+}
+
+fn id(i: u64) -> Digest {
+    Digest::of(&i.to_be_bytes())
+}
+
+/// Opens another handle on the same store, as another process would.
+type Open<'a> = &'a dyn Fn() -> Box<dyn StateStore>;
+
+/// Not found is `Ok(None)`; a commit reads back, ids and head together.
+fn not_found_then_commit(open: Open) {
+    let store = open();
     assert_eq!(store.head().unwrap(), None);
     assert_eq!(store.index_of(&id(0)).unwrap(), None);
-
     store
         .commit(0, &head(2), &[(id(0), 0), (id(1), 1)])
         .unwrap();
     assert_eq!(store.head().unwrap(), Some(head(2)));
     assert_eq!(store.index_of(&id(1)).unwrap(), Some(1));
+    assert_eq!(store.index_of(&id(2)).unwrap(), None);
+}
 
-    // A stale expected size is a conflict and changes nothing.
+/// A stale expected size is a conflict naming the size found, and changes nothing.
+fn stale_commit_conflicts(open: Open) {
+    let store = open();
+    store
+        .commit(0, &head(2), &[(id(0), 0), (id(1), 1)])
+        .unwrap();
     match store.commit(0, &head(3), &[(id(2), 2)]) {
         Err(StoreError::Conflict {
             expected: 0,
@@ -96,18 +120,57 @@ pub fn state_store_suite(store: &dyn StateStore, reopen: &dyn Fn() -> Box<dyn St
         }) => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
+    match store.commit(5, &head(6), &[(id(5), 5)]) {
+        Err(StoreError::Conflict {
+            expected: 5,
+            found: 2,
+        }) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
     assert_eq!(store.index_of(&id(2)).unwrap(), None);
-    // The head never moves backwards or stays.
-    assert!(matches!(
-        store.commit(2, &head(2), &[]),
-        Err(StoreError::Conflict { .. })
-    ));
-    assert!(matches!(
-        store.commit(2, &head(1), &[]),
-        Err(StoreError::Conflict { .. })
-    ));
+    assert_eq!(store.index_of(&id(5)).unwrap(), None);
+    assert_eq!(store.head().unwrap(), Some(head(2)));
+}
 
-    // Amending the head's checkpoint (adding cosignatures) is a compare-and-swap on size.
+/// The head never moves backwards or stays where it is.
+fn head_is_monotonic(open: Open) {
+    let store = open();
+    assert!(matches!(
+        store.commit(0, &head(0), &[]),
+        Err(StoreError::Conflict { .. })
+    ));
+    store
+        .commit(0, &head(2), &[(id(0), 0), (id(1), 1)])
+        .unwrap();
+    for size in [2, 1] {
+        assert!(matches!(
+            store.commit(2, &head(size), &[]),
+            Err(StoreError::Conflict {
+                expected: 2,
+                found: 2
+            })
+        ));
+    }
+    assert_eq!(store.head().unwrap(), Some(head(2)));
+}
+
+/// Amending the head's checkpoint (adding cosignatures) is a compare-and-swap on size.
+fn amend_is_compare_and_swap(open: Open) {
+    let store = open();
+    assert!(matches!(
+        store.amend_checkpoint(0, b"x"),
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store.amend_checkpoint(2, b"x"),
+        Err(StoreError::Conflict {
+            expected: 2,
+            found: 0
+        })
+    ));
+    store
+        .commit(0, &head(2), &[(id(0), 0), (id(1), 1)])
+        .unwrap();
     let mut amended = head(2);
     amended.checkpoint = b"cp 2 with cosignatures\n".to_vec();
     store.amend_checkpoint(2, &amended.checkpoint).unwrap();
@@ -119,18 +182,30 @@ pub fn state_store_suite(store: &dyn StateStore, reopen: &dyn Fn() -> Box<dyn St
             found: 2
         })
     ));
-    assert_eq!(store.head().unwrap(), Some(amended));
+    assert_eq!(store.head().unwrap(), Some(amended.clone()));
+    // Durable: another handle sees the amended note.
+    assert_eq!(open().head().unwrap(), Some(amended));
+}
 
-    // Durable: another handle sees it.
-    let other = reopen();
-    assert_eq!(
-        other.head().unwrap().map(|h| (h.size, h.root)),
-        Some((2, head(2).root))
-    );
-    assert_eq!(other.index_of(&id(0)).unwrap(), Some(0));
+/// Durable: after the handle that committed is gone, a new one sees everything.
+fn durable_across_handles(open: Open) {
+    {
+        let store = open();
+        store
+            .commit(0, &head(2), &[(id(0), 0), (id(1), 1)])
+            .unwrap();
+        store.commit(2, &head(3), &[(id(2), 2)]).unwrap();
+    }
+    let other = open();
+    assert_eq!(other.head().unwrap(), Some(head(3)));
+    for i in 0..3 {
+        assert_eq!(other.index_of(&id(i)).unwrap(), Some(i));
+    }
+}
 
-    // Of concurrent commits from the same size, exactly one wins.
-    let handles: Vec<Arc<dyn StateStore>> = (0..4).map(|_| Arc::from(reopen())).collect();
+/// Of concurrent commits from the same size, exactly one wins and the others get a
+/// conflict naming the winner's size; run on `handles` (one shared or several separate).
+fn one_of_concurrent_commits_wins(handles: Vec<Arc<dyn StateStore>>, check: &dyn StateStore) {
     let barrier = Arc::new(Barrier::new(handles.len()));
     let threads: Vec<_> = handles
         .into_iter()
@@ -141,17 +216,131 @@ pub fn state_store_suite(store: &dyn StateStore, reopen: &dyn Fn() -> Box<dyn St
                 barrier.wait();
                 let mut h = head(3);
                 h.checkpoint = format!("winner {i}\n").into_bytes();
-                s.commit(2, &h, &[(Digest::of(&[i as u8; 7]), 2)]).is_ok()
+                s.commit(2, &h, &[(Digest::of(&[i as u8; 7]), 2)])
             })
         })
         .collect();
-    let wins = threads
-        .into_iter()
-        .map(|t| t.join().unwrap())
-        .filter(|w| *w)
-        .count();
-    assert_eq!(wins, 1);
-    assert_eq!(store.head().unwrap().unwrap().size, 3);
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(wins, 1, "{results:?}");
+    for r in results.iter().filter(|r| r.is_err()) {
+        assert!(
+            matches!(
+                r,
+                Err(StoreError::Conflict {
+                    expected: 2,
+                    found: 3
+                })
+            ),
+            "{r:?}"
+        );
+    }
+    let winner = check.head().unwrap().unwrap();
+    assert_eq!(winner.size, 3);
+    let i = results.iter().position(|r| r.is_ok()).unwrap();
+    assert_eq!(winner.checkpoint, format!("winner {i}\n").into_bytes());
+    // Only the winner's id was indexed.
+    for j in 0..results.len() {
+        let indexed = check.index_of(&Digest::of(&[j as u8; 7])).unwrap();
+        assert_eq!(indexed, (j == i).then_some(2));
+    }
+}
+
+/// Several threads sharing one handle.
+fn concurrent_commits_one_handle(open: Open) {
+    let store: Arc<dyn StateStore> = Arc::from(open());
+    store
+        .commit(0, &head(2), &[(id(0), 0), (id(1), 1)])
+        .unwrap();
+    let handles = (0..8).map(|_| store.clone()).collect();
+    one_of_concurrent_commits_wins(handles, &*store);
+}
+
+/// Several handles (as several processes would have), one thread each.
+fn concurrent_commits_separate_handles(open: Open) {
+    let store = open();
+    store
+        .commit(0, &head(2), &[(id(0), 0), (id(1), 1)])
+        .unwrap();
+    let handles = (0..4).map(|_| Arc::from(open())).collect();
+    one_of_concurrent_commits_wins(handles, &*store);
+}
+
+/// One `#[test]` per `StateStore` contract, for a backend whose `fresh()` gives a new
+/// empty store (or `None` when skipped explicitly) and whose `open` opens it again.
+macro_rules! state_store_suite {
+    ($backend:ident) => {
+        mod $backend {
+            use super::*;
+            state_store_suite!(@tests $backend: not_found_then_commit, stale_commit_conflicts,
+                head_is_monotonic, amend_is_compare_and_swap, durable_across_handles,
+                concurrent_commits_one_handle, concurrent_commits_separate_handles);
+        }
+    };
+    (@tests $backend:ident: $($contract:ident),*) => {
+        $(
+            #[test]
+            fn $contract() {
+                if let Some(fixture) = backends::$backend::fresh(stringify!($contract)) {
+                    super::$contract(&|| fixture.open());
+                }
+            }
+        )*
+    };
+}
+
+mod backends {
+    use super::*;
+
+    pub mod sqlite {
+        use super::*;
+
+        pub struct Fixture(tempfile::TempDir);
+
+        pub fn fresh(_tag: &str) -> Option<Fixture> {
+            Some(Fixture(tempfile::tempdir().unwrap()))
+        }
+
+        impl Fixture {
+            pub fn open(&self) -> Box<dyn StateStore> {
+                Box::new(SqliteState::open(&self.0.path().join("state.sqlite")).unwrap())
+            }
+        }
+    }
+
+    pub mod postgres {
+        use super::*;
+        use crate::common::postgres::PgSchema;
+
+        pub struct Fixture(PgSchema);
+
+        pub fn fresh(tag: &str) -> Option<Fixture> {
+            PgSchema::fresh(&tag.replace(|c: char| !c.is_ascii_alphanumeric(), "")).map(Fixture)
+        }
+
+        impl Fixture {
+            pub fn open(&self) -> Box<dyn StateStore> {
+                Box::new(PostgresState::connect(&self.0.url).unwrap())
+            }
+        }
+    }
+}
+
+state_store_suite!(sqlite);
+state_store_suite!(postgres);
+
+/// A PostgreSQL URL that cannot be reached is a typed error, not a panic or a hang.
+#[test]
+fn postgres_unreachable_is_an_error() {
+    // Port 1 on loopback: nothing listens there.
+    match PostgresState::connect("postgres://nobody@127.0.0.1:1/none?connect_timeout=2") {
+        Err(StoreError::Postgres(_)) => {}
+        other => panic!("expected a PostgreSQL error, got {other:?}"),
+    }
+    assert!(matches!(
+        PostgresState::connect("not a url"),
+        Err(StoreError::Postgres(_))
+    ));
 }
 
 #[test]
@@ -164,14 +353,6 @@ fn fs_tiles_conforms() {
         .filter(|p| p.contains(".tmp-"))
         .count();
     assert_eq!(leftovers, 0);
-}
-
-#[test]
-fn sqlite_state_conforms() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.sqlite");
-    let store = SqliteState::open(&path).unwrap();
-    state_store_suite(&store, &|| Box::new(SqliteState::open(&path).unwrap()));
 }
 
 fn walk(dir: &std::path::Path) -> Vec<String> {

@@ -182,14 +182,15 @@ pub struct HostProc {
 }
 
 impl HostProc {
-    /// Starts the host on `data` (logs in `logs` numbered by `run`) and waits until it
-    /// answers on `addr`.
+    /// Starts the host on `data` (logs in `logs` numbered by `run`), with `state` as its
+    /// `--state` when given, and waits until it answers on `addr`.
     pub fn start(
         data: &Path,
         genesis: &Path,
         addr: SocketAddr,
         logs: &Path,
         run: usize,
+        state: Option<&str>,
     ) -> anyhow::Result<HostProc> {
         let stdout = logs.join(format!("host-{run}.out"));
         let stderr = logs.join(format!("host-{run}.err"));
@@ -203,6 +204,7 @@ impl HostProc {
             .arg("--listen")
             .arg(addr.to_string())
             .args(["--batch-interval-ms", "10"])
+            .args(state.map(|url| ["--state", url]).into_iter().flatten())
             .env("DETENTE_LOG", "info")
             .stdin(Stdio::null())
             .stdout(File::create(&stdout)?)
