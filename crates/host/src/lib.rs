@@ -11,6 +11,7 @@ pub mod config;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+mod open;
 pub mod rate;
 mod recover;
 pub mod sequencer;
@@ -25,7 +26,7 @@ use std::sync::{Arc, RwLock};
 
 use ed25519_dalek::VerifyingKey;
 use statement::{Group, MemberId, Signed, StatementId};
-use store::{FsTiles, PostgresState, SqliteState, StateStore, StoreError};
+use store::{StoreError, TileStore};
 
 pub use config::{BatchConfig, HostConfig, Limits, StateUrl};
 pub use sequencer::{Outcome, Receipt, Refusal, Sequencer, Submission};
@@ -158,33 +159,19 @@ pub struct Host {
     sequencer: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Opens the sequencer's state: PostgreSQL when `config.state` names it, else the SQLite
-/// file in `config.data`. Connecting blocks, so it runs off the async executor.
-async fn open_state(config: &HostConfig) -> Result<Arc<dyn StateStore>, HostError> {
-    let (url, path) = (config.state.clone(), config.data.join("state.sqlite"));
-    if url.is_some() && path.exists() {
-        // Fail closed: starting from an empty PostgreSQL state would fork this log.
-        return Err(HostError::Config(format!(
-            "{} holds this log's state; it cannot move to PostgreSQL by changing --state \
-             (remove --state to keep using it)",
-            path.display()
-        )));
-    }
-    tokio::task::spawn_blocking(move || -> Result<Arc<dyn StateStore>, StoreError> {
-        Ok(match url {
-            Some(url) => Arc::new(PostgresState::connect(url.as_str())?),
-            None => Arc::new(SqliteState::open(&path)?),
-        })
-    })
-    .await
-    .map_err(|e| HostError::Corrupt(format!("opening the state panicked: {e}")))?
-    .map_err(HostError::from)
-}
-
 impl Host {
     /// Opens the log in `config.data` (creating the key and stores on first start),
     /// recovers or founds it, binds the listener and starts serving.
     pub async fn start(config: HostConfig) -> Result<Host, HostError> {
+        Host::start_with_tiles(config, None).await
+    }
+
+    /// [`Host::start`], with the read path in `tiles` instead of the one the configuration
+    /// names (for tests that wrap a store to inject faults).
+    pub async fn start_with_tiles(
+        config: HostConfig,
+        tiles: Option<Arc<dyn TileStore>>,
+    ) -> Result<Host, HostError> {
         let genesis = read_genesis(config.genesis.as_deref())?;
         let origin = match (
             &genesis,
@@ -201,8 +188,11 @@ impl Host {
         };
         let (signer, _) = keys::load_or_create(&config.data, &origin)?;
         let vkey = signer.verifier().to_vkey();
-        let tiles = Arc::new(FsTiles::open(config.data.join("tiles"))?);
-        let state = open_state(&config).await?;
+        let tiles = match tiles {
+            Some(t) => t,
+            None => open::open_tiles(&config).await?,
+        };
+        let state = open::open_state(&config).await?;
         let shared = Arc::new(Shared::default());
         let (seq_tiles, seq_state, seq_shared) = (tiles.clone(), state.clone(), shared.clone());
         let runtime = tokio::runtime::Handle::current();

@@ -1,0 +1,35 @@
+//! Opening the host's two stores from its configuration.
+
+use std::sync::Arc;
+
+use store::{FsTiles, PostgresState, SqliteState, StateStore, StoreError, TileStore};
+
+use crate::{HostConfig, HostError};
+
+/// Opens the read path: the tlog-tiles directory `tiles/` in `config.data`.
+pub(crate) async fn open_tiles(config: &HostConfig) -> Result<Arc<dyn TileStore>, HostError> {
+    Ok(Arc::new(FsTiles::open(config.data.join("tiles"))?))
+}
+
+/// Opens the sequencer's state: PostgreSQL when `config.state` names it, else the SQLite
+/// file in `config.data`. Connecting blocks, so it runs off the async executor.
+pub(crate) async fn open_state(config: &HostConfig) -> Result<Arc<dyn StateStore>, HostError> {
+    let (url, path) = (config.state.clone(), config.data.join("state.sqlite"));
+    if url.is_some() && path.exists() {
+        // Fail closed: starting from an empty PostgreSQL state would fork this log.
+        return Err(HostError::Config(format!(
+            "{} holds this log's state; it cannot move to PostgreSQL by changing --state \
+             (remove --state to keep using it)",
+            path.display()
+        )));
+    }
+    tokio::task::spawn_blocking(move || -> Result<Arc<dyn StateStore>, StoreError> {
+        Ok(match url {
+            Some(url) => Arc::new(PostgresState::connect(url.as_str())?),
+            None => Arc::new(SqliteState::open(&path)?),
+        })
+    })
+    .await
+    .map_err(|e| HostError::Corrupt(format!("opening the state panicked: {e}")))?
+    .map_err(HostError::from)
+}
