@@ -14,12 +14,14 @@
 //! against signed checkpoints; the stores are trusted only to keep what they acknowledged.
 
 mod fs;
+mod lease;
 mod postgres;
 mod sqlite;
 
 use statement::Digest;
 
 pub use fs::FsTiles;
+pub use lease::Lease;
 pub use postgres::PostgresState;
 pub use sqlite::SqliteState;
 
@@ -137,8 +139,13 @@ pub struct Head {
 ///   size found. Of two concurrent commits from the same size, exactly one wins.
 /// - **Monotonic**: a commit's new size is greater than `expected_size`; the head never
 ///   moves backwards.
+/// - **Lease**: [`StateStore::acquire_lease`] is a compare-and-swap on the lease row:
+///   it grants the lease to `holder` only if nobody holds it, `holder` already does, or
+///   the holder's time ran out by the store's clock; of two concurrent takers exactly one
+///   is granted. The grant is durable on return.
 /// - **Not found** is `Ok(None)`.
-/// - **Concurrency**: all methods may be called from several threads at once.
+/// - **Concurrency**: all methods may be called from several threads at once, and by
+///   several processes sharing the store.
 pub trait StateStore: Send + Sync {
     /// The current head, if the log has one.
     fn head(&self) -> Result<Option<Head>, StoreError>;
@@ -160,4 +167,18 @@ pub trait StateStore: Send + Sync {
 
     /// The log index of a statement, if the committed log has it.
     fn index_of(&self, id: &Digest) -> Result<Option<u64>, StoreError>;
+
+    /// Takes or renews the sequencer lease for `holder` (a name unique to one running
+    /// host), advertising `address` to the others, for `ttl` from now by the store's
+    /// clock. Returns [`Lease::HeldBy`] when another holder has it (nothing changes).
+    fn acquire_lease(
+        &self,
+        holder: &str,
+        address: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Lease, StoreError>;
+
+    /// Gives the lease up at once if `holder` has it (on a graceful stop), so that another
+    /// host can take it without waiting for it to expire. Does nothing otherwise.
+    fn release_lease(&self, holder: &str) -> Result<(), StoreError>;
 }

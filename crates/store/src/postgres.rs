@@ -31,7 +31,8 @@ use statement::Digest;
 use tokio::sync::mpsc;
 use tokio_postgres::{Client, Config, NoTls};
 
-use crate::{Head, StateStore, StoreError};
+use crate::lease::{self, LeaseRow};
+use crate::{Head, Lease, StateStore, StoreError};
 
 /// The longest one request (including a reconnection) may take before it fails with
 /// [`StoreError::PostgresTimeout`] and the connection is dropped.
@@ -55,6 +56,15 @@ CREATE TABLE IF NOT EXISTS statements (
     id BYTEA PRIMARY KEY,
     idx BIGINT NOT NULL UNIQUE CHECK (idx >= 0)
 );
+CREATE TABLE IF NOT EXISTS lease (
+    one SMALLINT PRIMARY KEY CHECK (one = 1),
+    holder TEXT NOT NULL,
+    address TEXT NOT NULL,
+    epoch BIGINT NOT NULL,
+    expires TIMESTAMPTZ NOT NULL
+);
+INSERT INTO lease (one, holder, address, epoch, expires) VALUES (1, '', '', 0, 'epoch')
+    ON CONFLICT (one) DO NOTHING;
 ";
 
 /// Sequencer state in PostgreSQL; meets every contract of [`StateStore`], including the
@@ -82,6 +92,12 @@ enum Request {
         checkpoint: Vec<u8>,
     },
     IndexOf(Digest),
+    Lease {
+        holder: String,
+        address: String,
+        ttl: Duration,
+    },
+    Release(String),
 }
 
 #[derive(Debug)]
@@ -89,6 +105,7 @@ enum Answer {
     Head(Option<Head>),
     Done,
     Index(Option<u64>),
+    Lease(Lease),
 }
 
 #[derive(Debug)]
@@ -196,6 +213,30 @@ impl StateStore for PostgresState {
             other => Err(unexpected(other)),
         }
     }
+
+    fn acquire_lease(
+        &self,
+        holder: &str,
+        address: &str,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError> {
+        let request = Request::Lease {
+            holder: holder.to_owned(),
+            address: address.to_owned(),
+            ttl,
+        };
+        match self.call(request)? {
+            Answer::Lease(lease) => Ok(lease),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn release_lease(&self, holder: &str) -> Result<(), StoreError> {
+        match self.call(Request::Release(holder.to_owned()))? {
+            Answer::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
 }
 
 /// The worker's loop: one request at a time, each bounded by [`REQUEST_TIMEOUT`].
@@ -245,6 +286,22 @@ async fn handle(
             Ok(Answer::Done)
         }
         Request::IndexOf(id) => Ok(Answer::Index(index_of(client, &id).await?)),
+        Request::Lease {
+            holder,
+            address,
+            ttl,
+        } => Ok(Answer::Lease(
+            acquire_lease(client, &holder, &address, ttl).await?,
+        )),
+        Request::Release(holder) => {
+            client
+                .execute(
+                    "UPDATE lease SET holder = '', address = '' WHERE one = 1 AND holder = $1",
+                    &[&holder],
+                )
+                .await?;
+            Ok(Answer::Done)
+        }
     }
 }
 
@@ -355,6 +412,44 @@ async fn amend(client: &mut Client, size: u64, checkpoint: &[u8]) -> Result<(), 
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Takes or renews the lease in one transaction; `FOR UPDATE` serialises concurrent takers
+/// on the row, and `now()` is the server's clock, the same for every host.
+async fn acquire_lease(
+    client: &mut Client,
+    holder: &str,
+    address: &str,
+    ttl: Duration,
+) -> Result<Lease, StoreError> {
+    let tx = client.transaction().await?;
+    let r = tx
+        .query_one(
+            "SELECT holder, address, epoch,
+                    (EXTRACT(EPOCH FROM (expires - now())) * 1000)::bigint
+             FROM lease WHERE one = 1 FOR UPDATE",
+            &[],
+        )
+        .await?;
+    let row = LeaseRow {
+        holder: r.try_get(0)?,
+        address: r.try_get(1)?,
+        epoch: r.try_get(2)?,
+        remaining_ms: r.try_get(3)?,
+    };
+    let epoch = match row.take(holder) {
+        Ok(epoch) => epoch,
+        Err(held) => return Ok(held),
+    };
+    tx.execute(
+        "UPDATE lease SET holder = $1, address = $2, epoch = $3,
+                expires = now() + $4::bigint * interval '1 millisecond'
+         WHERE one = 1",
+        &[&holder, &address, &epoch, &lease::ttl_millis(ttl)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(lease::granted(epoch))
 }
 
 async fn index_of(client: &Client, id: &Digest) -> Result<Option<u64>, StoreError> {

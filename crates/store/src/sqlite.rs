@@ -12,7 +12,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use statement::Digest;
 
-use crate::{Head, StateStore, StoreError};
+use crate::lease::{self, LeaseRow};
+use crate::{Head, Lease, StateStore, StoreError};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS head (
@@ -25,7 +26,19 @@ CREATE TABLE IF NOT EXISTS statements (
     id BLOB PRIMARY KEY,
     idx INTEGER NOT NULL UNIQUE
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lease (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    holder TEXT NOT NULL,
+    address TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+INSERT INTO lease (one, holder, address, epoch, expires_ms) VALUES (1, '', '', 0, 0)
+    ON CONFLICT (one) DO NOTHING;
 ";
+
+/// The store's clock in milliseconds since the Unix epoch.
+const NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 
 /// Sequencer state in SQLite.
 #[derive(Debug)]
@@ -156,5 +169,49 @@ impl StateStore for SqliteState {
             u64::try_from(i).map_err(|_| StoreError::Corrupt(format!("negative index {i}")))
         })
         .transpose()
+    }
+
+    fn acquire_lease(
+        &self,
+        holder: &str,
+        address: &str,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row = tx.query_row(
+            &format!(
+                "SELECT holder, address, epoch, expires_ms - {NOW_MS} FROM lease WHERE one = 1"
+            ),
+            [],
+            |r| {
+                Ok(LeaseRow {
+                    holder: r.get(0)?,
+                    address: r.get(1)?,
+                    epoch: r.get(2)?,
+                    remaining_ms: r.get(3)?,
+                })
+            },
+        )?;
+        let epoch = match row.take(holder) {
+            Ok(epoch) => epoch,
+            Err(held) => return Ok(held),
+        };
+        tx.execute(
+            &format!(
+                "UPDATE lease SET holder = ?1, address = ?2, epoch = ?3, expires_ms = {NOW_MS} + ?4 WHERE one = 1"
+            ),
+            params![holder, address, epoch, lease::ttl_millis(ttl)],
+        )?;
+        tx.commit()?;
+        Ok(lease::granted(epoch))
+    }
+
+    fn release_lease(&self, holder: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE lease SET holder = '', address = '' WHERE one = 1 AND holder = ?1",
+            [holder],
+        )?;
+        Ok(())
     }
 }

@@ -9,9 +9,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Barrier};
+use std::time::Duration;
 
 use statement::Digest;
-use store::{FsTiles, Head, PostgresState, SqliteState, StateStore, StoreError, TileStore};
+use store::{FsTiles, Head, Lease, PostgresState, SqliteState, StateStore, StoreError, TileStore};
 
 mod common {
     pub mod postgres;
@@ -266,6 +267,95 @@ fn concurrent_commits_separate_handles(open: Open) {
     one_of_concurrent_commits_wins(handles, &*store);
 }
 
+/// The lease goes to one holder at a time; renewing keeps the epoch; releasing hands it on
+/// at once with the next epoch.
+fn lease_is_exclusive(open: Open) {
+    let (a, b) = (open(), open());
+    let ttl = Duration::from_secs(30);
+    assert_eq!(
+        a.acquire_lease("a", "http://a", ttl).unwrap(),
+        Lease::Granted { epoch: 1 }
+    );
+    match b.acquire_lease("b", "http://b", ttl).unwrap() {
+        Lease::HeldBy {
+            holder,
+            address,
+            remaining,
+        } => {
+            assert_eq!((holder.as_str(), address.as_str()), ("a", "http://a"));
+            assert!(
+                remaining <= ttl && remaining > Duration::from_secs(20),
+                "{remaining:?}"
+            );
+        }
+        other => panic!("b must not get a held lease: {other:?}"),
+    }
+    assert_eq!(
+        a.acquire_lease("a", "http://a", ttl).unwrap(),
+        Lease::Granted { epoch: 1 }
+    );
+    b.release_lease("b").unwrap(); // not b's: nothing happens
+    assert!(matches!(
+        b.acquire_lease("b", "http://b", ttl).unwrap(),
+        Lease::HeldBy { .. }
+    ));
+    a.release_lease("a").unwrap();
+    assert_eq!(
+        b.acquire_lease("b", "http://b", ttl).unwrap(),
+        Lease::Granted { epoch: 2 }
+    );
+    assert!(matches!(
+        a.acquire_lease("a", "http://a", ttl).unwrap(),
+        Lease::HeldBy { .. }
+    ));
+}
+
+/// A lease not renewed in time can be taken by another holder, and then not renewed by
+/// the old one.
+fn lease_expires(open: Open) {
+    let (a, b) = (open(), open());
+    let short = Duration::from_millis(300);
+    assert_eq!(
+        a.acquire_lease("a", "http://a", short).unwrap(),
+        Lease::Granted { epoch: 1 }
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    let long = Duration::from_secs(30);
+    assert_eq!(
+        b.acquire_lease("b", "http://b", long).unwrap(),
+        Lease::Granted { epoch: 2 }
+    );
+    assert!(
+        matches!(a.acquire_lease("a", "http://a", long).unwrap(), Lease::HeldBy { holder, .. } if holder == "b")
+    );
+}
+
+/// Of concurrent takers of a free lease, from separate handles, exactly one is granted.
+fn one_of_concurrent_lease_takers_wins(open: Open) {
+    let handles: Vec<Arc<dyn StateStore>> = (0..6).map(|_| Arc::from(open())).collect();
+    let barrier = Arc::new(Barrier::new(handles.len()));
+    let threads: Vec<_> = handles
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                s.acquire_lease(&format!("h{i}"), "http://x", Duration::from_secs(30))
+            })
+        })
+        .collect();
+    let results: Vec<Lease> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
+    let granted = results
+        .iter()
+        .filter(|l| matches!(l, Lease::Granted { .. }))
+        .count();
+    assert_eq!(granted, 1, "{results:?}");
+}
+
 /// One `#[test]` per `StateStore` contract, for a backend whose `fresh()` gives a new
 /// empty store (or `None` when skipped explicitly) and whose `open` opens it again.
 macro_rules! state_store_suite {
@@ -274,7 +364,8 @@ macro_rules! state_store_suite {
             use super::*;
             state_store_suite!(@tests $backend: not_found_then_commit, stale_commit_conflicts,
                 head_is_monotonic, amend_is_compare_and_swap, durable_across_handles,
-                concurrent_commits_one_handle, concurrent_commits_separate_handles);
+                concurrent_commits_one_handle, concurrent_commits_separate_handles,
+                lease_is_exclusive, lease_expires, one_of_concurrent_lease_takers_wins);
         }
     };
     (@tests $backend:ident: $($contract:ident),*) => {
