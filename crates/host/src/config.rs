@@ -30,12 +30,25 @@ pub struct HostConfig {
     /// is checked against entry 0.
     #[serde(default)]
     pub genesis: Option<PathBuf>,
+    /// This host's URL as the other hosts sharing its stores reach it: while it holds the
+    /// sequencer lease they forward submissions there. Default `http://` + the address it
+    /// listens on.
+    #[serde(default)]
+    pub advertise: Option<String>,
+    /// Length of the sequencer lease, in milliseconds, when several hosts share the stores:
+    /// after the leader dies another takes over within about this long. Default 5000.
+    #[serde(default = "default_lease_ms")]
+    pub lease_ms: u64,
     /// Sequencing.
     #[serde(default)]
     pub batch: BatchConfig,
     /// Limits at the edge.
     #[serde(default)]
     pub limits: Limits,
+}
+
+fn default_lease_ms() -> u64 {
+    5000
 }
 
 /// A PostgreSQL URL for the sequencer's state, checked when parsed. Its `Debug` form hides
@@ -185,9 +198,16 @@ impl HostConfig {
             state: None,
             listen: default_listen(),
             genesis: None,
+            advertise: None,
+            lease_ms: default_lease_ms(),
             batch: BatchConfig::default(),
             limits: Limits::default(),
         }
+    }
+
+    /// The sequencer lease's length (at least 300 ms).
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms.max(300))
     }
 
     /// Reads a TOML configuration file. Unknown keys are an error.

@@ -17,6 +17,7 @@
 //! the host's log.
 
 mod errors;
+mod forward;
 mod reads;
 mod submit;
 
@@ -41,6 +42,10 @@ pub struct App {
     state: Arc<dyn StateStore>,
     limits: Limits,
     rate: RateLimiter,
+    /// The client that forwards submissions to the leader while this host follows.
+    forwarder: reqwest::Client,
+    /// This host's advertised URL (named in forwarded requests).
+    advertise: String,
 }
 
 impl App {
@@ -51,11 +56,17 @@ impl App {
         tiles: Arc<dyn TileStore>,
         state: Arc<dyn StateStore>,
         limits: Limits,
+        advertise: String,
     ) -> App {
         let rate = RateLimiter::new(
             limits.statements_per_member_per_second,
             limits.statements_per_member_burst,
         );
+        // Building a client fails only without TLS roots, which plain HTTP never needs.
+        let forwarder = reqwest::Client::builder()
+            .timeout(forward::FORWARD_TIMEOUT)
+            .build()
+            .unwrap_or_default();
         App {
             submit,
             shared,
@@ -63,6 +74,8 @@ impl App {
             state,
             limits,
             rate,
+            forwarder,
+            advertise,
         }
     }
 }

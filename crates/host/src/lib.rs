@@ -8,12 +8,14 @@
 
 pub mod auth;
 pub mod config;
+mod failover;
 pub mod http;
 pub mod keys;
+pub mod lease;
 pub mod metrics;
 mod open;
 pub mod rate;
-mod recover;
+pub mod recover;
 pub mod sequencer;
 pub mod tiles;
 pub mod witnesses;
@@ -29,6 +31,8 @@ use statement::{Group, MemberId, Signed, StatementId};
 use store::{StoreError, TileStore};
 
 pub use config::{BatchConfig, HostConfig, Limits, StateUrl};
+pub use lease::Role;
+pub use recover::Opening;
 pub use sequencer::{Outcome, Receipt, Refusal, Sequencer, Submission};
 
 /// Why the host could not start or keep going.
@@ -85,6 +89,7 @@ pub struct MemberView {
 pub struct Shared {
     members: RwLock<HashMap<MemberId, MemberView>>,
     published: RwLock<(u64, Arc<String>)>,
+    role: RwLock<Role>,
     failed: AtomicBool,
     /// Metrics.
     pub metrics: metrics::Metrics,
@@ -133,6 +138,23 @@ impl Shared {
     /// The published tree size and checkpoint note.
     pub fn published(&self) -> (u64, Arc<String>) {
         self.published
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Records who sequences now.
+    pub fn set_role(&self, role: Role) {
+        self.metrics.set_leader(role == Role::Leader);
+        *self
+            .role
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = role;
+    }
+
+    /// Who sequences, as this host last saw it.
+    pub fn role(&self) -> Role {
+        self.role
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
@@ -193,27 +215,37 @@ impl Host {
             None => open::open_tiles(&config).await?,
         };
         let state = open::open_state(&config).await?;
-        let shared = Arc::new(Shared::default());
-        let (seq_tiles, seq_state, seq_shared) = (tiles.clone(), state.clone(), shared.clone());
-        let runtime = tokio::runtime::Handle::current();
-        let sequencer = tokio::task::spawn_blocking(move || {
-            Sequencer::open(seq_tiles, seq_state, signer, seq_shared, genesis, runtime)
-        })
-        .await
-        .map_err(|e| HostError::Corrupt(format!("sequencer start panicked: {e}")))??;
-        let (tx, rx) = std::sync::mpsc::channel();
-        let batch = config.batch.clone();
-        let sequencer = std::thread::Builder::new()
-            .name("sequencer".into())
-            .spawn(move || sequencer.run(rx, batch))
-            .map_err(|e| HostError::io(Path::new("sequencer thread"), e))?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| HostError::io(Path::new(&config.listen.to_string()), e))?;
         let addr = listener
             .local_addr()
             .map_err(|e| HostError::io(Path::new("listener"), e))?;
-        let app = http::App::new(tx, shared, tiles, state, config.limits.clone());
+        let shared = Arc::new(Shared::default());
+        let advertise = config
+            .advertise
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let opening = Opening {
+            tiles: tiles.clone(),
+            state: state.clone(),
+            signer,
+            shared: shared.clone(),
+            genesis,
+            runtime: tokio::runtime::Handle::current(),
+            address: advertise.clone(),
+            lease: config.lease(),
+        };
+        let sequencer = tokio::task::spawn_blocking(move || Sequencer::open(opening))
+            .await
+            .map_err(|e| HostError::Corrupt(format!("sequencer start panicked: {e}")))??;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let batch = config.batch.clone();
+        let sequencer = std::thread::Builder::new()
+            .name("sequencer".into())
+            .spawn(move || sequencer.run(rx, batch))
+            .map_err(|e| HostError::io(Path::new("sequencer thread"), e))?;
+        let app = http::App::new(tx, shared, tiles, state, config.limits.clone(), advertise);
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, http::router(app)).with_graceful_shutdown(async {

@@ -50,6 +50,7 @@ impl Histogram {
 pub struct Metrics {
     admitted: AtomicU64,
     tree_size: AtomicU64,
+    leader: AtomicU64,
     refused: Mutex<BTreeMap<&'static str, u64>>,
     http_errors: Mutex<BTreeMap<u16, u64>>,
     batches: Mutex<(Histogram, Histogram)>,
@@ -100,6 +101,11 @@ impl Metrics {
         self.tree_size.store(size, Ordering::Relaxed);
     }
 
+    /// Sets whether this host sequences (holds the lease).
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.store(u64::from(leader), Ordering::Relaxed);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -114,6 +120,12 @@ impl Metrics {
             out,
             "detente_tree_size {}",
             self.tree_size.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(out, "# TYPE detente_leader gauge");
+        let _ = writeln!(
+            out,
+            "detente_leader {}",
+            self.leader.load(Ordering::Relaxed)
         );
         render_labelled(&mut out, "detente_refused_total", "reason", &self.refused);
         render_labelled(

@@ -12,74 +12,131 @@ use std::sync::Arc;
 
 use statement::group::SignatureCheck;
 use statement::{Group, Signed};
-use store::{StateStore, TileStore};
+use store::{Head, Lease, StateStore, TileStore};
 use tlog::checkpoint::{Checkpoint, Origin};
 use tlog::note::{Signer, VerifierSet};
 use tlog::tile::{TileEdge, bundles_for_size, parse_bundle};
 
+use crate::lease::{Role, Tenure};
 use crate::sequencer::Sequencer;
 use crate::tiles::TileCache;
 use crate::witnesses::Witnesses;
 use crate::{HostError, Shared};
 
+/// Where the sequencer's stores and keys come from, for [`Sequencer::open`].
+pub struct Opening {
+    /// The read path.
+    pub tiles: Arc<dyn TileStore>,
+    /// The sequencer's state.
+    pub state: Arc<dyn StateStore>,
+    /// The log's key.
+    pub signer: Signer,
+    /// What the HTTP handlers read.
+    pub shared: Arc<Shared>,
+    /// The genesis given at start, if any.
+    pub genesis: Option<Signed>,
+    /// For the witnesses' HTTP client.
+    pub runtime: tokio::runtime::Handle,
+    /// This host's URL for the others to forward submissions to.
+    pub address: String,
+    /// The lease's length.
+    pub lease: std::time::Duration,
+}
+
 impl Sequencer {
-    /// Opens the log in the stores; on an empty log, sequences `genesis` as entry 0.
-    pub fn open(
-        tiles: Arc<dyn TileStore>,
-        state: Arc<dyn StateStore>,
-        signer: Signer,
-        shared: Arc<Shared>,
-        genesis: Option<Signed>,
-        runtime: tokio::runtime::Handle,
-    ) -> Result<Sequencer, HostError> {
+    /// Opens the log in the stores. If this host gets the lease it leads: it repairs the
+    /// published checkpoint if needed and, on an empty log, sequences `genesis` as entry
+    /// 0. Otherwise it follows the leader from the stores.
+    pub fn open(o: Opening) -> Result<Sequencer, HostError> {
         let origin =
-            Origin::new(signer.name().as_ref()).map_err(|e| HostError::Config(e.to_string()))?;
+            Origin::new(o.signer.name().as_ref()).map_err(|e| HostError::Config(e.to_string()))?;
         let mut s = Sequencer {
             group: Group::new(),
             edge: TileEdge::new(),
             bundle: Vec::new(),
             head: None,
-            tiles,
-            state,
-            signer,
+            tiles: o.tiles,
+            state: o.state,
+            signer: o.signer,
             origin,
             cache: Arc::new(TileCache::default()),
-            shared,
+            shared: o.shared,
             witnesses: None,
             head_witnessed: false,
             pending: Vec::new(),
+            rewitnessed: std::time::Instant::now(),
+            tenure: Tenure::new(o.address, o.lease),
+            genesis: o.genesis,
+            runtime: o.runtime,
         };
+        let lease = s.tenure.ask(s.state.as_ref())?;
         s.rebuild()?;
-        match (s.head.is_some(), genesis) {
-            (false, Some(g)) => {
-                check_log_key(&g, &s.signer)?;
-                s.sequence_now(g)?;
-            }
-            (false, None) => {
+        if s.tenure.leading() {
+            if s.head.is_none() && s.genesis.is_none() {
                 return Err(HostError::Config(
                     "the log is empty: start the host with --genesis FILE".into(),
                 ));
             }
-            (true, Some(g)) => {
-                let first = s.first_entry()?;
-                if first.id() != g.id() {
-                    return Err(HostError::Config(format!(
-                        "this log was founded by genesis {}, not by the given file ({})",
-                        first.id(),
-                        g.id()
-                    )));
-                }
+            s.lead()?;
+        } else {
+            s.check_genesis()?;
+            s.start_witnesses();
+            if let Lease::HeldBy { address, .. } = lease {
+                tracing::info!(leader = %address, "another host sequences; following it");
+                s.shared.set_role(Role::Follower {
+                    leader: Some(address),
+                });
             }
-            (true, None) => {}
         }
-        s.shared.refresh_members(&s.group);
-        if let Some(g) = s.group.genesis() {
-            s.witnesses = Some(Witnesses::new(&g.rules.witnesses, runtime));
-        }
-        // Learn whether the head is cosigned as the policy requires (and add any missing
-        // cosignatures) before answering anyone.
-        s.rewitness();
         Ok(s)
+    }
+
+    /// Founds the log with the genesis if it is empty, checks the genesis against entry 0
+    /// otherwise, and starts leading: witnesses asked about the head before anyone is
+    /// answered.
+    pub(crate) fn lead(&mut self) -> Result<(), HostError> {
+        match (self.head.is_some(), self.genesis.clone()) {
+            (false, Some(g)) => {
+                check_log_key(&g, &self.signer)?;
+                self.sequence_now(g)?;
+            }
+            (false, None) => {
+                return Err(HostError::Config(
+                    "the log is empty and this host was started without --genesis".into(),
+                ));
+            }
+            (true, _) => self.check_genesis()?,
+        }
+        self.shared.refresh_members(&self.group);
+        self.start_witnesses();
+        self.shared.set_role(Role::Leader);
+        self.rewitness();
+        Ok(())
+    }
+
+    /// Checks that a genesis given at start is the log's entry 0 (if the log has one).
+    fn check_genesis(&self) -> Result<(), HostError> {
+        let (Some(g), true) = (&self.genesis, self.head.is_some()) else {
+            return Ok(());
+        };
+        let first = self.first_entry()?;
+        if first.id() != g.id() {
+            return Err(HostError::Config(format!(
+                "this log was founded by genesis {}, not by the given file ({})",
+                first.id(),
+                g.id()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Sets up the group's witnesses once its genesis is known.
+    pub(crate) fn start_witnesses(&mut self) {
+        if self.witnesses.is_none()
+            && let Some(g) = self.group.genesis()
+        {
+            self.witnesses = Some(Witnesses::new(&g.rules.witnesses, self.runtime.clone()));
+        }
     }
 
     /// Discards the in-memory state and rebuilds it from the stores.
@@ -111,6 +168,8 @@ impl Sequencer {
             .ok_or_else(|| HostError::Corrupt(format!("{path} is missing from the tile store")))
     }
 
+    /// Reads the committed head and replays the stored entries up to it; repairs the
+    /// published checkpoint when this host leads.
     fn rebuild(&mut self) -> Result<(), HostError> {
         let published = self.tiles.read("checkpoint")?;
         let Some(head) = self.state.head()? else {
@@ -122,13 +181,62 @@ impl Sequencer {
             return Ok(());
         };
         self.check_own_checkpoint(&head.checkpoint, head.size, head.root)?;
+        self.advance_to(&head)?;
+        if self.tenure.leading() {
+            self.repair_published(published.as_deref(), &head.checkpoint, head.size)?;
+        }
+        self.adopt(head);
+        Ok(())
+    }
+
+    /// Follows the committed head from the stores (while another host leads): replays the
+    /// entries it added. On an error the caller reloads.
+    pub(crate) fn catch_up(&mut self) -> Result<(), HostError> {
+        let Some(head) = self.state.head()? else {
+            return Ok(());
+        };
+        if self.head.as_ref() == Some(&head) {
+            return Ok(());
+        }
+        if head.size < self.edge.size() {
+            return Err(HostError::Corrupt(format!(
+                "the committed head went back from size {} to {}",
+                self.edge.size(),
+                head.size
+            )));
+        }
+        self.check_own_checkpoint(&head.checkpoint, head.size, head.root)?;
+        self.advance_to(&head)?;
+        self.adopt(head);
+        Ok(())
+    }
+
+    /// Makes `head` the sequencer's head and what the HTTP handlers see.
+    fn adopt(&mut self, head: Head) {
+        let note = Arc::new(String::from_utf8_lossy(&head.checkpoint).into_owned());
+        self.shared.publish(&self.group, head.size, note);
+        self.shared.metrics.set_tree_size(head.size);
+        self.head = Some(head);
+    }
+
+    /// Applies the stored entries from the tree's size up to `head` to the group and the
+    /// tree (trusted: this log's key signed the head that covers them), and checks that
+    /// they reproduce the head's root.
+    fn advance_to(&mut self, head: &Head) -> Result<(), HostError> {
+        let from = self.edge.size();
         let mut leaves = Vec::new();
         for bundle in bundles_for_size(head.size) {
+            if bundle.first_entry() + u64::from(bundle.width()) <= from {
+                continue;
+            }
             let data = self.read_required(&bundle.path())?;
             let entries = parse_bundle(bundle, &data)
                 .map_err(|e| HostError::Corrupt(format!("{}: {e}", bundle.path())))?;
             for (i, entry) in entries.iter().enumerate() {
                 let index = bundle.first_entry() + i as u64;
+                if index < from {
+                    continue;
+                }
                 let signed = Signed::from_leaf(entry)
                     .map_err(|e| HostError::Corrupt(format!("entry {index}: {e}")))?;
                 self.group
@@ -155,11 +263,6 @@ impl Sequencer {
                 head.root
             )));
         }
-        self.repair_published(published.as_deref(), &head.checkpoint, head.size)?;
-        let note = Arc::new(String::from_utf8_lossy(&head.checkpoint).into_owned());
-        self.shared.publish(&self.group, head.size, note);
-        self.shared.metrics.set_tree_size(head.size);
-        self.head = Some(head);
         Ok(())
     }
 

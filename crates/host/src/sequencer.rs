@@ -31,6 +31,7 @@ use tlog::note::{Note, Signer};
 use tlog::tile::{TILE_WIDTH, TileEdge, encode_bundle};
 use tokio::sync::oneshot;
 
+use crate::lease::Tenure;
 use crate::tiles::{BatchProver, OwnTiles, TileCache, consistency};
 use crate::witnesses::Witnesses;
 use crate::{BatchConfig, HostError, Shared};
@@ -92,6 +93,14 @@ pub struct Sequencer {
     /// Submitters whose statements are durable, waiting for a checkpoint that meets the
     /// witness policy: (index, id, duplicate, reply).
     pub(crate) pending: Vec<(u64, StatementId, bool, oneshot::Sender<Outcome>)>,
+    /// When the witnesses were last asked again about the head.
+    pub(crate) rewitnessed: Instant,
+    /// This host's claim to the sequencer lease.
+    pub(crate) tenure: Tenure,
+    /// The genesis given at start, to found the log if this host is the first to lead.
+    pub(crate) genesis: Option<Signed>,
+    /// For the witnesses' HTTP client.
+    pub(crate) runtime: tokio::runtime::Handle,
 }
 
 /// How often the sequencer asks the witnesses again while answers wait for them.
@@ -106,23 +115,27 @@ struct Batch {
 }
 
 impl Sequencer {
-    /// Runs until every sender of `rx` is gone, then finishes the batch in flight.
+    /// Runs until every sender of `rx` is gone, then finishes the batch in flight. While
+    /// another host holds the lease it follows the log instead ([`Sequencer::follow`]).
     pub fn run(mut self, rx: Receiver<Submission>, config: BatchConfig) {
         loop {
-            let first = if self.pending.is_empty() {
-                match rx.recv() {
-                    Ok(s) => s,
-                    Err(_) => break,
+            if !self.tenure.leading() {
+                if self.follow(&rx) {
+                    continue;
                 }
-            } else {
-                match rx.recv_timeout(REWITNESS_INTERVAL) {
-                    Ok(s) => s,
-                    Err(RecvTimeoutError::Timeout) => {
-                        self.rewitness();
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => break,
+                break;
+            }
+            let mut wait = self.tenure.until_renewal();
+            if !self.pending.is_empty() {
+                wait = wait.min(REWITNESS_INTERVAL.saturating_sub(self.rewitnessed.elapsed()));
+            }
+            let first = match rx.recv_timeout(wait) {
+                Ok(s) => s,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.idle();
+                    continue;
                 }
+                Err(RecvTimeoutError::Disconnected) => break,
             };
             let deadline = Instant::now() + config.interval();
             let mut batch = Batch::default();
@@ -133,6 +146,14 @@ impl Sequencer {
                     Ok(s) => self.admit(s, &mut batch),
                     Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
                 }
+            }
+            if !self.tenure.keep(self.state.as_ref()) {
+                // Nothing of this batch was written: its submitters may retry elsewhere.
+                for (_, reply) in batch.entries {
+                    let _ = reply.send(Err(Refusal::Unavailable));
+                }
+                self.step_down();
+                continue;
             }
             if let Err(e) = self.flush(batch) {
                 tracing::error!(error = %e, "sequencing failed; rebuilding from the stores");
@@ -147,7 +168,20 @@ impl Sequencer {
         for (.., reply) in self.pending.drain(..) {
             let _ = reply.send(Err(Refusal::Unavailable));
         }
+        if self.tenure.leading() {
+            self.tenure.release(self.state.as_ref());
+        }
         tracing::info!("sequencer stopped");
+    }
+
+    /// Keeps the lease while no statement arrives, and asks the witnesses again when
+    /// answers wait for them.
+    fn idle(&mut self) {
+        if !self.tenure.keep(self.state.as_ref()) {
+            self.step_down();
+        } else if !self.pending.is_empty() && self.rewitnessed.elapsed() >= REWITNESS_INTERVAL {
+            self.rewitness();
+        }
     }
 
     /// Sequences one statement on its own, synchronously (genesis on first start).
@@ -372,6 +406,7 @@ impl Sequencer {
     /// Asks the witnesses again about the head (after a round that fell short of the
     /// policy, or at start) and publishes the head's checkpoint with any new cosignatures.
     pub(crate) fn rewitness(&mut self) {
+        self.rewitnessed = Instant::now();
         let Some(head) = self.head.clone() else {
             return;
         };

@@ -24,8 +24,12 @@ pub enum ApiError {
     TooManyRequests(String),
     /// The group's rules refuse the statement (400/403/409/422 by reason).
     Rejected(Rejection),
-    /// The host cannot sequence now (503); nothing was sequenced.
+    /// The host cannot answer for the statement now (503); a retry is safe, since the log
+    /// never holds a statement twice.
     Unavailable,
+    /// No host sequences right now (503): the lease is between holders, or the leader
+    /// does not answer this host's forwarding.
+    NoLeader(String),
     /// Our own failure (500); the detail goes to the log, not the client.
     Internal(String),
 }
@@ -83,9 +87,10 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 e(
                     "unavailable",
-                    "the host cannot sequence statements right now; nothing was sequenced, retry later",
+                    "the host cannot answer for this statement right now; retry later (a statement is never sequenced twice)",
                 ),
             ),
+            ApiError::NoLeader(m) => (StatusCode::SERVICE_UNAVAILABLE, e("no_leader", m)),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 e("internal", "internal error"),

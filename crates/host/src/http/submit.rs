@@ -22,8 +22,9 @@ use statement::{Signed, jcs};
 use tokio::sync::oneshot;
 
 use super::errors::{rejection_body, rejection_status};
+use super::forward::{FORWARDED, forward};
 use super::{ApiError, App};
-use crate::{Outcome, Receipt, Refusal, Submission};
+use crate::{Outcome, Receipt, Refusal, Role, Submission};
 
 /// The receipt as JSON: `{ index, id, checkpoint, inclusion_proof, duplicate? }`.
 pub fn receipt_json(r: &Receipt) -> Value {
@@ -53,17 +54,24 @@ pub(super) async fn submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match admit(app, headers, body).await {
-        Ok(resp) => resp,
-        Err(e) => e.into_response(),
-    }
+    let answer = match app.shared.role() {
+        Role::Leader => admit(app, headers, body).await,
+        Role::Follower {
+            leader: Some(leader),
+        } if !headers.contains_key(FORWARDED) => match read_body(&app, body) {
+            Ok(body) => forward(&app, &leader, &headers, body).await,
+            Err(e) => Err(e),
+        },
+        _ => Err(ApiError::NoLeader(
+            "no host sequences right now (the sequencer lease is changing hands); retry shortly"
+                .into(),
+        )),
+    };
+    answer.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn admit(
-    app: Arc<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+/// The request body, within the size limit.
+fn read_body(app: &App, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(format!(
             "the body exceeds {} bytes",
@@ -77,6 +85,15 @@ async fn admit(
             app.limits.max_body_bytes
         )));
     }
+    Ok(body)
+}
+
+async fn admit(
+    app: Arc<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = read_body(&app, body)?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
