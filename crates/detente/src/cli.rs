@@ -112,6 +112,14 @@ pub struct HostArgs {
     /// Most statements per batch [default: 4096].
     #[arg(long)]
     pub batch_max: Option<usize>,
+    /// This host's URL as other hosts sharing its stores reach it; while it sequences they
+    /// forward submissions there [default: http:// + the listen address].
+    #[arg(long)]
+    pub advertise: Option<String>,
+    /// Length of the sequencer lease in milliseconds, when several hosts share the stores:
+    /// a dead leader is replaced within about this long [default: 5000].
+    #[arg(long)]
+    pub lease_ms: Option<u64>,
 }
 
 /// `detente host init`.

@@ -45,6 +45,12 @@ pub async fn run(a: HostArgs) -> anyhow::Result<()> {
     if let Some(m) = a.batch_max {
         config.batch.max_entries = m;
     }
+    if a.advertise.is_some() {
+        config.advertise = a.advertise;
+    }
+    if let Some(l) = a.lease_ms {
+        config.lease_ms = l;
+    }
     let host = Host::start(config).await?;
     println!(
         "Host listening on http://{} — log key {}",

@@ -26,8 +26,12 @@ mod checks;
 #[path = "crash/clients.rs"]
 mod clients;
 mod common;
+#[path = "crash/failover.rs"]
+mod failover;
 #[path = "../../store/tests/common/postgres.rs"]
 mod pg;
+#[path = "crash/site.rs"]
+mod site;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -41,6 +45,7 @@ use checks::{check_consistency, check_outcomes, fetch_log, probe_stale, stale_pa
 use clients::{ClientTask, watch};
 use common::{Answer, Client, Group, HostProc, Member, Rng, found, free_port, hashes, now};
 use serde_json::Value;
+use site::Site;
 use statement::build::Draft;
 use statement::{Signed, StatementId};
 use tlog::checkpoint::Checkpoint;
@@ -79,6 +84,66 @@ impl World {
     }
 }
 
+impl World {
+    fn new(site: &Site, client: Client) -> Arc<World> {
+        Arc::new(World {
+            client,
+            vkey: site.group.vkey.clone(),
+            members: site.group.members.clone(),
+            stop: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            seen: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+/// One task per entry of `OWNERS`, each submitting on its members' chains.
+fn spawn_clients(
+    world: &Arc<World>,
+    site: &Site,
+    seed: u64,
+) -> Vec<tokio::task::JoinHandle<anyhow::Result<Outcome>>> {
+    OWNERS
+        .iter()
+        .enumerate()
+        .map(|(c, owned)| {
+            let task = ClientTask {
+                world: world.clone(),
+                chains: owned
+                    .iter()
+                    .map(|&member| Chain {
+                        member,
+                        seq: u64::from(member == 0),
+                        prev: (member == 0).then(|| site.group.genesis.id()),
+                    })
+                    .collect(),
+                rng: Rng::new(seed ^ (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                out: Outcome::default(),
+                recent: Vec::new(),
+                cache: HashMap::new(),
+            };
+            tokio::spawn(task.run())
+        })
+        .collect()
+}
+
+/// Stops the clients and collects what each learnt.
+async fn stop_clients(
+    world: &World,
+    clients: Vec<tokio::task::JoinHandle<anyhow::Result<Outcome>>>,
+) -> Vec<Outcome> {
+    world.stop.store(true, Ordering::SeqCst);
+    let mut outcomes = Vec::new();
+    for c in clients {
+        outcomes.push(
+            c.await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("a client: {e:#}")),
+        );
+    }
+    outcomes
+}
+
 /// One member's place in its chain, as far as its client knows.
 struct Chain {
     member: usize,
@@ -106,84 +171,6 @@ struct Outcome {
     idempotent_checks: u64,
     /// 503 and 429 answers.
     unavailable: u64,
-}
-
-/// The host's log directory, its genesis and its logs, and the running host.
-struct Site {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-    logs: PathBuf,
-    group: Group,
-    addr: SocketAddr,
-    runs: usize,
-    /// The host's `--state`: a PostgreSQL URL, or `None` for `state.sqlite` in `data`.
-    state: Option<String>,
-}
-
-impl Site {
-    fn new() -> Site {
-        Site::with_state(None)
-    }
-
-    fn with_state(state: Option<String>) -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("host");
-        let logs = dir.path().join("logs");
-        std::fs::create_dir_all(&logs).unwrap();
-        let group = found(&data, MEMBERS);
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        Site {
-            _dir: dir,
-            data,
-            logs,
-            group,
-            addr,
-            runs: 0,
-            state,
-        }
-    }
-
-    /// Starts the host (again) on the same directory and port.
-    fn start(&mut self) -> HostProc {
-        let run = self.runs;
-        self.runs += 1;
-        tokio::task::block_in_place(|| {
-            HostProc::start(
-                &self.data,
-                &self.group.genesis_path,
-                self.addr,
-                &self.logs,
-                run,
-                self.state.as_deref(),
-            )
-        })
-        .unwrap_or_else(|e| panic!("start {run} of the host failed: {e:#}"))
-    }
-
-    /// Lines of every run's log at ERROR level.
-    fn errors(&self) -> Vec<String> {
-        (0..self.runs)
-            .flat_map(|run| {
-                std::fs::read_to_string(self.logs.join(format!("host-{run}.err")))
-                    .unwrap_or_default()
-                    .lines()
-                    .filter(|l| l.contains("ERROR"))
-                    .map(|l| format!("run {run}: {l}"))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    }
-
-    /// How many starts repaired the crash window between commit and publish.
-    fn republished(&self) -> usize {
-        (0..self.runs)
-            .filter(|run| {
-                std::fs::read_to_string(self.logs.join(format!("host-{run}.err")))
-                    .unwrap_or_default()
-                    .contains("re-publishing the committed checkpoint")
-            })
-            .count()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,36 +202,8 @@ async fn kill_9_run(mut site: Site, kills: usize) {
     let mut rng = Rng::new(seed);
     let mut host = site.start();
     let first_start = host.started_in;
-    let world = Arc::new(World {
-        client: Client::new(site.addr),
-        vkey: site.group.vkey.clone(),
-        members: site.group.members.clone(),
-        stop: AtomicBool::new(false),
-        epoch: AtomicU64::new(0),
-        seen: Mutex::new(HashMap::new()),
-    });
-    let clients: Vec<_> = OWNERS
-        .iter()
-        .enumerate()
-        .map(|(c, owned)| {
-            let task = ClientTask {
-                world: world.clone(),
-                chains: owned
-                    .iter()
-                    .map(|&member| Chain {
-                        member,
-                        seq: u64::from(member == 0),
-                        prev: (member == 0).then(|| site.group.genesis.id()),
-                    })
-                    .collect(),
-                rng: Rng::new(seed ^ (c as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-                out: Outcome::default(),
-                recent: Vec::new(),
-                cache: HashMap::new(),
-            };
-            tokio::spawn(task.run())
-        })
-        .collect();
+    let world = World::new(&site, Client::new(site.addr()));
+    let clients = spawn_clients(&world, &site, seed);
     let watcher = tokio::spawn(watch(world.clone()));
 
     let mut restarts = Vec::new();
@@ -262,15 +221,7 @@ async fn kill_9_run(mut site: Site, kills: usize) {
         restarts.push(host.started_in);
     }
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    world.stop.store(true, Ordering::SeqCst);
-    let mut outcomes = Vec::new();
-    for c in clients {
-        outcomes.push(
-            c.await
-                .unwrap()
-                .unwrap_or_else(|e| panic!("a client: {e:#}")),
-        );
-    }
+    let outcomes = stop_clients(&world, clients).await;
     let polls = watcher.await.unwrap().unwrap();
     assert!(host.running(), "the host died on its own");
 
@@ -335,14 +286,7 @@ async fn sigterm_exits_cleanly_and_keeps_what_it_answered() {
     eprintln!("seed {seed} (replay with DETENTE_TEST_SEED={seed})");
     let mut site = Site::new();
     let mut host = site.start();
-    let world = Arc::new(World {
-        client: Client::new(site.addr),
-        vkey: site.group.vkey.clone(),
-        members: site.group.members.clone(),
-        stop: AtomicBool::new(false),
-        epoch: AtomicU64::new(0),
-        seen: Mutex::new(HashMap::new()),
-    });
+    let world = World::new(&site, Client::new(site.addr()));
     let clients: Vec<_> = (1..3)
         .map(|member| {
             let task = ClientTask {
@@ -378,15 +322,7 @@ async fn sigterm_exits_cleanly_and_keeps_what_it_answered() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     host = site.start();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    world.stop.store(true, Ordering::SeqCst);
-    let mut outcomes = Vec::new();
-    for c in clients {
-        outcomes.push(
-            c.await
-                .unwrap()
-                .unwrap_or_else(|e| panic!("a client: {e:#}")),
-        );
-    }
+    let outcomes = stop_clients(&world, clients).await;
     let (final_cp, entries, leaves) = fetch_log(&world).await.unwrap();
     check_outcomes(&entries, &outcomes).unwrap();
     check_consistency(&world, &final_cp, &leaves, 20)

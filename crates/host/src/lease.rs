@@ -62,8 +62,25 @@ impl Tenure {
         self.held.is_some()
     }
 
-    /// Asks for the lease (or renews it); records the grant.
+    /// Asks for the lease (or renews it); records the grant. A lease held under this
+    /// host's own address by another holder name was left by a previous run of this host
+    /// (it was killed: the address is bound by this run now), so it is released and asked
+    /// for again rather than waited out.
     pub(crate) fn ask(&mut self, state: &dyn StateStore) -> Result<Lease, StoreError> {
+        let mut lease = self.ask_once(state)?;
+        if let Lease::HeldBy {
+            holder, address, ..
+        } = &lease
+            && *address == self.address
+        {
+            tracing::info!(previous = %holder, "taking the lease over from this host's previous run");
+            state.release_lease(holder)?;
+            lease = self.ask_once(state)?;
+        }
+        Ok(lease)
+    }
+
+    fn ask_once(&mut self, state: &dyn StateStore) -> Result<Lease, StoreError> {
         let asked = Instant::now();
         let lease = state.acquire_lease(&self.holder, &self.address, self.ttl)?;
         self.held = match (&lease, self.held) {

@@ -71,7 +71,8 @@ impl Sequencer {
         };
         let lease = s.tenure.ask(s.state.as_ref())?;
         s.rebuild()?;
-        if s.tenure.leading() {
+        if let (true, Lease::Granted { epoch }) = (s.tenure.leading(), &lease) {
+            tracing::info!(epoch, "took the sequencer lease");
             if s.head.is_none() && s.genesis.is_none() {
                 return Err(HostError::Config(
                     "the log is empty: start the host with --genesis FILE".into(),

@@ -182,15 +182,15 @@ pub struct HostProc {
 }
 
 impl HostProc {
-    /// Starts the host on `data` (logs in `logs` numbered by `run`), with `state` as its
-    /// `--state` when given, and waits until it answers on `addr`.
+    /// Starts the host on `data` (logs in `logs` numbered by `run`), with `args` added
+    /// (such as `--state URL`), and waits until it answers on `addr`.
     pub fn start(
         data: &Path,
         genesis: &Path,
         addr: SocketAddr,
         logs: &Path,
         run: usize,
-        state: Option<&str>,
+        args: &[String],
     ) -> anyhow::Result<HostProc> {
         let stdout = logs.join(format!("host-{run}.out"));
         let stderr = logs.join(format!("host-{run}.err"));
@@ -204,7 +204,7 @@ impl HostProc {
             .arg("--listen")
             .arg(addr.to_string())
             .args(["--batch-interval-ms", "10"])
-            .args(state.map(|url| ["--state", url]).into_iter().flatten())
+            .args(args)
             .env("DETENTE_LOG", "info")
             .stdin(Stdio::null())
             .stdout(File::create(&stdout)?)
@@ -310,19 +310,33 @@ pub enum Answer {
 /// An HTTP client of the host.
 #[derive(Clone)]
 pub struct Client {
-    pub base: String,
+    /// The hosts, asked in turn (one request each).
+    pub bases: Vec<String>,
+    turn: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     pub http: reqwest::Client,
 }
 
 impl Client {
     pub fn new(addr: SocketAddr) -> Client {
+        Client::spread(&[addr])
+    }
+
+    /// A client that sends each request to the next of `addrs` in turn.
+    pub fn spread(addrs: &[SocketAddr]) -> Client {
         Client {
-            base: format!("http://{addr}"),
+            bases: addrs.iter().map(|a| format!("http://{a}")).collect(),
+            turn: Default::default(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
                 .build()
                 .unwrap(),
         }
+    }
+
+    /// The host for the next request.
+    fn base(&self) -> &str {
+        let i = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        &self.bases[i % self.bases.len()]
     }
 
     async fn answer(r: Result<reqwest::Response, reqwest::Error>) -> Answer {
@@ -352,7 +366,7 @@ impl Client {
         };
         let r = self
             .http
-            .post(format!("{}/v1/statements", self.base))
+            .post(format!("{}/v1/statements", self.base()))
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -365,7 +379,7 @@ impl Client {
         let auth = host::auth::authorization(&who.id, &who.key, "GET", path, unix());
         let r = self
             .http
-            .get(format!("{}{path}", self.base))
+            .get(format!("{}{path}", self.base()))
             .header("authorization", auth)
             .send()
             .await;
@@ -377,7 +391,7 @@ impl Client {
         let auth = host::auth::authorization(&who.id, &who.key, "GET", path, unix());
         let r = self
             .http
-            .get(format!("{}{path}", self.base))
+            .get(format!("{}{path}", self.base()))
             .header("authorization", auth)
             .send()
             .await?;

@@ -1,16 +1,19 @@
-//! Forwarding submissions from a follower to the host that holds the sequencer lease.
+//! Forwarding from a follower to the host that holds the sequencer lease: submissions,
+//! and the lookup of a member's chain (which must be as current as the leader's, since a
+//! member resumes its chain from it; a follower replays the log a poll interval behind).
 //!
-//! A follower passes the request body on unchanged and the leader's answer back
-//! unchanged: the leader checks everything, and the submitter verifies its receipt
+//! A follower passes the request (body, content type, authorization) on unchanged and
+//! the leader's answer back unchanged: the leader checks everything, and the submitter verifies its receipt
 //! against the checkpoint, so the follower is trusted for nothing. A forwarded request
 //! carries [`FORWARDED`]; a host that receives one while not leading answers 503 rather
 //! than forwarding again, so a stale view of who leads cannot make a loop.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, App};
+use crate::Role;
 
 /// Header marking a submission forwarded by another host.
 pub(super) const FORWARDED: &str = "detente-forwarded-by";
@@ -19,33 +22,43 @@ pub(super) const FORWARDED: &str = "detente-forwarded-by";
 /// durable and witnessed).
 pub(super) const FORWARD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Sends `body` to the leader at `leader` and relays its answer.
+/// The leader this host should forward to: `Some` while another host leads and the
+/// request was not itself forwarded.
+pub(super) fn leader_for(app: &App, headers: &HeaderMap) -> Option<String> {
+    match app.shared.role() {
+        Role::Follower { leader: Some(l) } if !headers.contains_key(FORWARDED) => Some(l),
+        _ => None,
+    }
+}
+
+/// Sends the request (`method` on `path`, with `body`) to the leader at `leader` and
+/// relays its answer.
 pub(super) async fn forward(
     app: &App,
     leader: &str,
+    method: Method,
+    path: &str,
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let url = format!("{}/v1/statements", leader.trim_end_matches('/'));
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .cloned()
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let answer = app
+    let url = format!("{}{path}", leader.trim_end_matches('/'));
+    let mut request = app
         .forwarder
-        .post(&url)
-        .header(header::CONTENT_TYPE, content_type)
+        .request(method, &url)
         .header(FORWARDED, app.advertise.as_str())
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            app.shared.metrics.fault("forward");
-            tracing::warn!(%leader, error = %e, "cannot forward a submission to the leader");
-            ApiError::NoLeader(format!(
-                "the sequencing host {leader} does not answer; retry shortly"
-            ))
-        })?;
+        .body(body);
+    for name in [header::CONTENT_TYPE, header::AUTHORIZATION] {
+        if let Some(v) = headers.get(&name) {
+            request = request.header(name, v.clone());
+        }
+    }
+    let answer = request.send().await.map_err(|e| {
+        app.shared.metrics.fault("forward");
+        tracing::warn!(%leader, error = %e, "cannot forward a request to the leader");
+        ApiError::NoLeader(format!(
+            "the sequencing host {leader} does not answer; retry shortly"
+        ))
+    })?;
     let status = StatusCode::from_u16(answer.status().as_u16())
         .map_err(|e| ApiError::Internal(format!("leader's status: {e}")))?;
     let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();

@@ -14,6 +14,7 @@ use serde_json::json;
 use statement::{Digest, MemberId, Signed};
 use tlog::tile::{TilePath, parse_bundle, parse_path};
 
+use super::forward::{forward, leader_for};
 use super::{ApiError, App};
 use crate::auth::{AuthError, ReadAuth};
 use crate::tiles::{OwnTiles, TileCache, consistency, inclusion};
@@ -264,6 +265,10 @@ pub(super) async fn member(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&app, &method, &uri, &headers)?;
+    if let Some(leader) = leader_for(&app, &headers) {
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        return forward(&app, &leader, method, path, &headers, Bytes::new()).await;
+    }
     let id = MemberId::new(&id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let m = app
         .shared

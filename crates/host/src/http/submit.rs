@@ -13,7 +13,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,7 +22,7 @@ use statement::{Signed, jcs};
 use tokio::sync::oneshot;
 
 use super::errors::{rejection_body, rejection_status};
-use super::forward::{FORWARDED, forward};
+use super::forward::{forward, leader_for};
 use super::{ApiError, App};
 use crate::{Outcome, Receipt, Refusal, Role, Submission};
 
@@ -54,12 +54,13 @@ pub(super) async fn submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let answer = match app.shared.role() {
-        Role::Leader => admit(app, headers, body).await,
-        Role::Follower {
-            leader: Some(leader),
-        } if !headers.contains_key(FORWARDED) => match read_body(&app, body) {
-            Ok(body) => forward(&app, &leader, &headers, body).await,
+    let answer = match (app.shared.role(), leader_for(&app, &headers)) {
+        (Role::Leader, _) => admit(app, headers, body).await,
+        (_, Some(leader)) => match read_body(&app, body) {
+            Ok(body) => {
+                let path = "/v1/statements";
+                forward(&app, &leader, Method::POST, path, &headers, body).await
+            }
             Err(e) => Err(e),
         },
         _ => Err(ApiError::NoLeader(
