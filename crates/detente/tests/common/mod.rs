@@ -17,7 +17,7 @@ use tlog::checkpoint::{Checkpoint, Origin};
 use tlog::note::{Ed25519Verifier, VerifierSet};
 
 pub const ORIGIN: &str = "crash.test.example/detente/wg";
-const BIN: &str = env!("CARGO_BIN_EXE_detente");
+pub const BIN: &str = env!("CARGO_BIN_EXE_detente");
 
 pub fn now() -> Timestamp {
     Timestamp::from_unix(unix() as i64).unwrap()

@@ -73,6 +73,50 @@ async fn next_leader(
     }
 }
 
+/// A member's node syncs the log from `addr` and `detente verify` re-derives the group
+/// from scratch; returns what verify printed.
+fn node_verifies(site: &Site, addr: SocketAddr) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let member = &site.group.members[0];
+    let keys = node::keys::MemberKeys {
+        member: member.id.clone(),
+        signing: member.key.clone(),
+        identity: age::x25519::Identity::generate(),
+    };
+    let key = dir.path().join("member.key");
+    std::fs::write(&key, keys.to_file_text().unwrap()).unwrap();
+    let data = dir.path().join("node");
+    let host = format!("http://{addr}");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(common::BIN)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "detente {args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    run(&[
+        os("node"),
+        os("init"),
+        os("--host"),
+        host.as_ref(),
+        os("--genesis"),
+        site.group.genesis_path.as_os_str(),
+        os("--key"),
+        key.as_os_str(),
+        os("--data"),
+        data.as_os_str(),
+    ]);
+    run(&[os("sync"), os("--data"), data.as_os_str()]);
+    run(&[os("verify"), os("--data"), data.as_os_str()])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_killed_twice_loses_no_answered_statement() {
     let Some(schema) = pg::PgSchema::fresh("failover") else {
@@ -121,6 +165,7 @@ async fn leader_killed_twice_loses_no_answered_statement() {
     let (sizes, proofs) = check_consistency(&world, &final_cp, &leaves, 200)
         .await
         .unwrap();
+    let verified = tokio::task::block_in_place(|| node_verifies(&site, site.addrs[current]));
     let errors = site.errors();
     assert!(errors.is_empty(), "a host logged errors:\n{errors:#?}");
     assert_eq!(
@@ -138,7 +183,8 @@ async fn leader_killed_twice_loses_no_answered_statement() {
         "failover test: {LEADER_KILLS} leader kills (lease {LEASE_MS} ms), take-overs after \
          {takeovers:?}; log of {} entries; answered {} (of which {} duplicates), found when \
          resuming {}, abandoned {}; requests lost {}, 503/429 {}; {sizes} checkpoint sizes \
-         seen ({polls} watcher polls), {proofs} consistency proofs checked",
+         seen ({polls} watcher polls), {proofs} consistency proofs checked; detente verify: \
+         {}",
         final_cp.size(),
         sum(|o| o.answered.len() as u64),
         sum(|o| o.duplicates),
@@ -146,6 +192,7 @@ async fn leader_killed_twice_loses_no_answered_statement() {
         sum(|o| o.abandoned.len() as u64),
         sum(|o| o.lost),
         sum(|o| o.unavailable),
+        verified.trim(),
     );
     assert!(sum(|o| o.answered.len() as u64) > 0, "nothing was answered");
 }
