@@ -109,11 +109,17 @@ impl Tenure {
                 Err(e) => tracing::warn!(error = %e, "cannot renew the sequencer lease"),
             }
         }
-        let young = self.held.is_some_and(|(_, g)| g.elapsed() < self.ttl / 2);
+        let young = self.fresh();
         if !young {
             self.held = None;
         }
         young
+    }
+
+    /// Whether this host still holds a grant younger than half the lease (no renewal):
+    /// checked again just before a commit, after a batch's tiles were written.
+    pub(crate) fn fresh(&self) -> bool {
+        self.held.is_some_and(|(_, g)| g.elapsed() < self.ttl / 2)
     }
 
     /// How long the sequencer may wait idle before the lease needs renewing.

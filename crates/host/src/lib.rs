@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod config;
+mod cosigning;
 mod failover;
 pub mod http;
 pub mod keys;
@@ -45,6 +46,9 @@ pub enum HostError {
     /// The genesis statement is not acceptable.
     #[error("genesis: {0}")]
     Genesis(String),
+    /// This host's sequencer lease ran out during a batch; nothing of it was committed.
+    #[error("the sequencer lease ran out before the batch could be committed")]
+    LeaseLost,
     /// Stored state is inconsistent; the host refuses to guess.
     #[error("refusing to start: {0}")]
     Corrupt(String),

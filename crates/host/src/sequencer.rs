@@ -8,16 +8,21 @@
 //!
 //! 1. append the leaves to the right edge, giving the new tiles and root;
 //! 2. write the tiles and entry bundles (durable on return: fsync, rename, fsync dir);
-//! 3. sign the checkpoint and commit the head and the dedup index to the state store
-//!    (compare-and-swap from the old size, durable on return);
-//! 4. publish the checkpoint (atomic replace, durable);
-//! 5. only then answer the submitters, each with its index and inclusion proof.
+//! 3. sign the checkpoint and — if this host still holds a fresh sequencer lease —
+//!    commit the head and the dedup index to the state store (compare-and-swap from the
+//!    old size, durable on return);
+//! 4. ask the witnesses to cosign it and record their cosignatures in the state store
+//!    ([`crate::cosigning`]: never before 3, so no witness ever sees a checkpoint the
+//!    log could lose);
+//! 5. publish the checkpoint (atomic replace, durable);
+//! 6. only then answer the submitters, each with its index and inclusion proof.
 //!
 //! A crash before 3 loses only unanswered statements (the tiles written are unreferenced
-//! and get overwritten); a crash between 3 and 4 is repaired at start by re-publishing
-//! the committed checkpoint. If any step fails without a crash, the in-memory state is
-//! ahead of the durable one: the sequencer answers the batch with an error and rebuilds
-//! itself from the stores before admitting anything else.
+//! and get overwritten); a crash between 3 and 5 is repaired at start by re-publishing
+//! the committed checkpoint and asking the witnesses again. If a step fails without a
+//! crash, the in-memory state may be ahead of the durable one: the sequencer rebuilds
+//! itself from the stores before admitting anything else (statements committed in 3 are
+//! answered after the next checkpoint is out; the others get an error).
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -27,12 +32,12 @@ use statement::group::{Effect, SignatureCheck};
 use statement::{Group, Rejection, Signed, StatementId};
 use store::{Head, StateStore, TileStore};
 use tlog::checkpoint::{Checkpoint, Origin};
-use tlog::note::{Note, Signer};
+use tlog::note::Signer;
 use tlog::tile::{TILE_WIDTH, TileEdge, encode_bundle};
 use tokio::sync::oneshot;
 
 use crate::lease::Tenure;
-use crate::tiles::{BatchProver, OwnTiles, TileCache, consistency};
+use crate::tiles::{BatchProver, OwnTiles, TileCache};
 use crate::witnesses::Witnesses;
 use crate::{BatchConfig, HostError, Shared};
 
@@ -158,7 +163,9 @@ impl Sequencer {
             if let Err(e) = self.flush(batch) {
                 tracing::error!(error = %e, "sequencing failed; rebuilding from the stores");
                 self.shared.metrics.fault("sequencing");
-                if let Err(e) = self.reload() {
+                if !self.tenure.keep(self.state.as_ref()) {
+                    self.step_down();
+                } else if let Err(e) = self.reload() {
                     tracing::error!(error = %e, "cannot rebuild the sequencer; refusing submissions");
                     self.shared.set_failed();
                     return;
@@ -304,12 +311,10 @@ impl Sequencer {
         let note = checkpoint
             .sign(&[&self.signer])
             .map_err(|e| HostError::Corrupt(e.to_string()))?;
-        let (note, witnessed) = self.witness(note, &checkpoint);
-        let note = note.to_bytes();
         let head = Head {
             size: update.size,
             root: update.root,
-            checkpoint: note.clone(),
+            checkpoint: note.to_bytes(),
         };
         let ids: Vec<(StatementId, u64)> = batch
             .entries
@@ -317,30 +322,32 @@ impl Sequencer {
             .enumerate()
             .map(|(i, (s, _))| (s.id(), old + i as u64))
             .collect();
+        if !self.tenure.fresh() {
+            return Err(HostError::LeaseLost);
+        }
+        // Committed before any witness sees it: a checkpoint shown to a witness is one
+        // this log can never take back, whatever happens next.
         self.state.commit(old, &head, &ids)?;
-        self.tiles.publish_checkpoint(&note)?;
         self.head = Some(head);
-        self.head_witnessed = witnessed;
-        self.shared.publish(
-            &self.group,
-            update.size,
-            Arc::new(String::from_utf8_lossy(&note).into_owned()),
-        );
-        self.shared
-            .metrics
-            .batch(batch.entries.len(), started.elapsed(), update.size);
+        let entries = batch.entries.len();
         for (i, (s, reply)) in batch.entries.into_iter().enumerate() {
             self.pending.push((old + i as u64, s.id(), false, reply));
         }
         for (index, id, reply) in batch.waiting {
             self.pending.push((index, id, true, reply));
         }
+        // From here on the batch is durable: if publishing fails, the sequencer rebuilds
+        // and its submitters are answered after the next checkpoint is out.
+        self.witness_and_publish(note, &checkpoint, true)?;
+        self.shared
+            .metrics
+            .batch(entries, started.elapsed(), update.size);
         self.answer_pending();
         Ok(())
     }
 
     /// Answers every waiting submitter, if the head meets the witness policy.
-    fn answer_pending(&mut self) {
+    pub(crate) fn answer_pending(&mut self) {
         if !self.head_witnessed {
             if !self.pending.is_empty() {
                 tracing::warn!(
@@ -362,82 +369,6 @@ impl Sequencer {
         for (index, id, reply) in waiting {
             self.pending.push((index, id, true, reply));
         }
-        self.answer_pending();
-    }
-
-    /// Asks the witnesses to cosign `note`; returns it with their cosignatures and whether
-    /// it meets the policy.
-    fn witness(&mut self, note: Note, cp: &Checkpoint) -> (Note, bool) {
-        let Some(w) = self.witnesses.as_mut() else {
-            return (note, true);
-        };
-        if w.is_empty() {
-            return (note, w.threshold() == 0);
-        }
-        let tiles = OwnTiles {
-            store: self.tiles.as_ref(),
-            cache: &self.cache,
-        };
-        let prove = |old: u64| {
-            consistency(
-                OwnTiles {
-                    store: tiles.store,
-                    cache: tiles.cache,
-                },
-                old,
-                cp.size(),
-            )
-            .ok()
-        };
-        let (note, n) = w.cosign(&note, cp, &prove, &self.shared.metrics);
-        let ok = n >= w.threshold();
-        if !ok {
-            self.shared.metrics.fault("witness_quorum");
-            tracing::warn!(
-                cosignatures = n,
-                required = w.threshold(),
-                size = cp.size(),
-                "cannot reach enough witnesses; sequencing goes on, answers wait"
-            );
-        }
-        (note, ok)
-    }
-
-    /// Asks the witnesses again about the head (after a round that fell short of the
-    /// policy, or at start) and publishes the head's checkpoint with any new cosignatures.
-    pub(crate) fn rewitness(&mut self) {
-        self.rewitnessed = Instant::now();
-        let Some(head) = self.head.clone() else {
-            return;
-        };
-        let Ok(note) = Note::parse(&head.checkpoint) else {
-            return;
-        };
-        let Ok(cp) = Checkpoint::parse(note.text()) else {
-            return;
-        };
-        let (note, ok) = self.witness(note, &cp);
-        let bytes = note.to_bytes();
-        if bytes != head.checkpoint {
-            let amended = self
-                .state
-                .amend_checkpoint(head.size, &bytes)
-                .and_then(|()| self.tiles.publish_checkpoint(&bytes));
-            if let Err(e) = amended {
-                tracing::error!(error = %e, "cannot publish the cosigned checkpoint");
-                return;
-            }
-            self.head = Some(Head {
-                checkpoint: bytes.clone(),
-                ..head
-            });
-            self.shared.publish(
-                &self.group,
-                cp.size(),
-                Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
-            );
-        }
-        self.head_witnessed = ok;
         self.answer_pending();
     }
 
