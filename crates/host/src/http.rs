@@ -32,6 +32,7 @@ use store::{StateStore, TileStore};
 pub use errors::ApiError;
 
 use crate::rate::RateLimiter;
+use crate::tiles::TileCache;
 use crate::{Limits, Shared, Submission};
 
 /// Everything the handlers share.
@@ -39,6 +40,8 @@ pub struct App {
     submit: Sender<Submission>,
     shared: Arc<Shared>,
     tiles: Arc<dyn TileStore>,
+    /// The sequencer's cache of recently written tiles, shared for proofs.
+    cache: Arc<TileCache>,
     state: Arc<dyn StateStore>,
     limits: Limits,
     rate: RateLimiter,
@@ -53,11 +56,12 @@ impl App {
     pub fn new(
         submit: Sender<Submission>,
         shared: Arc<Shared>,
-        tiles: Arc<dyn TileStore>,
+        tiles: (Arc<dyn TileStore>, Arc<TileCache>),
         state: Arc<dyn StateStore>,
         limits: Limits,
         advertise: String,
     ) -> App {
+        let (tiles, cache) = tiles;
         let rate = RateLimiter::new(
             limits.statements_per_member_per_second,
             limits.statements_per_member_burst,
@@ -71,6 +75,7 @@ impl App {
             submit,
             shared,
             tiles,
+            cache,
             state,
             limits,
             rate,

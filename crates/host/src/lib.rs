@@ -230,8 +230,10 @@ impl Host {
             .advertise
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
+        let cache = Arc::new(tiles::TileCache::default());
         let opening = Opening {
             tiles: tiles.clone(),
+            cache: cache.clone(),
             state: state.clone(),
             signer,
             shared: shared.clone(),
@@ -249,7 +251,14 @@ impl Host {
             .name("sequencer".into())
             .spawn(move || sequencer.run(rx, batch))
             .map_err(|e| HostError::io(Path::new("sequencer thread"), e))?;
-        let app = http::App::new(tx, shared, tiles, state, config.limits.clone(), advertise);
+        let app = http::App::new(
+            tx,
+            shared,
+            (tiles, cache),
+            state,
+            config.limits.clone(),
+            advertise,
+        );
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, http::router(app)).with_graceful_shutdown(async {

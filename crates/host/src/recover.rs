@@ -27,6 +27,8 @@ use crate::{HostError, Shared};
 pub struct Opening {
     /// The read path.
     pub tiles: Arc<dyn TileStore>,
+    /// The cache of recently written tiles (shared with the HTTP handlers' proofs).
+    pub cache: Arc<TileCache>,
     /// The sequencer's state.
     pub state: Arc<dyn StateStore>,
     /// The log's key.
@@ -59,7 +61,7 @@ impl Sequencer {
             state: o.state,
             signer: o.signer,
             origin,
-            cache: Arc::new(TileCache::default()),
+            cache: o.cache,
             shared: o.shared,
             witnesses: None,
             head_witnessed: false,
@@ -143,6 +145,7 @@ impl Sequencer {
     /// Discards the in-memory state and rebuilds it from the stores.
     pub(crate) fn reload(&mut self) -> Result<(), HostError> {
         self.group = Group::new();
+        self.cache.clear();
         self.edge = TileEdge::new();
         self.bundle.clear();
         self.head = None;

@@ -45,6 +45,17 @@ impl TileCache {
         }
     }
 
+    /// Forgets every tile (when the sequencer rebuilds: a batch that failed may have left
+    /// tiles here that the log never committed, and another host may write those paths).
+    pub fn clear(&self) {
+        let mut g = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        g.tiles.clear();
+        g.order.clear();
+    }
+
     fn get(&self, path: &str) -> Option<Arc<Vec<u8>>> {
         let g = self
             .inner

@@ -17,7 +17,7 @@ use tlog::tile::{TilePath, parse_bundle, parse_path};
 use super::forward::{forward, leader_for};
 use super::{ApiError, App};
 use crate::auth::{AuthError, ReadAuth};
-use crate::tiles::{OwnTiles, TileCache, consistency, inclusion};
+use crate::tiles::{OwnTiles, consistency, inclusion};
 
 /// Checks the member's signature on a read request.
 fn authorize(
@@ -148,6 +148,23 @@ fn proof_json(proof: &[tlog::Hash]) -> Vec<String> {
         .collect()
 }
 
+/// Runs a prover over the host's own tiles on the blocking pool: recently written tiles
+/// from the sequencer's cache, the rest from the tile store.
+async fn prove<E: std::fmt::Display>(
+    app: &App,
+    prover: impl FnOnce(OwnTiles<'_>) -> Result<Vec<tlog::Hash>, E> + Send + 'static,
+) -> Result<Vec<tlog::Hash>, ApiError> {
+    let (store, cache) = (app.tiles.clone(), app.cache.clone());
+    blocking(move || {
+        let tiles = OwnTiles {
+            store: store.as_ref(),
+            cache: &cache,
+        };
+        prover(tiles).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await
+}
+
 pub(super) async fn inclusion_proof(
     State(app): State<Arc<App>>,
     Query(q): Query<HashMap<String, String>>,
@@ -165,20 +182,7 @@ pub(super) async fn inclusion_proof(
             "need index < size <= {published} (the published size)"
         )));
     }
-    let tiles = app.tiles.clone();
-    let proof = blocking(move || {
-        let cache = TileCache::default();
-        inclusion(
-            OwnTiles {
-                store: tiles.as_ref(),
-                cache: &cache,
-            },
-            index,
-            size,
-        )
-        .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
+    let proof = prove(&app, move |tiles| inclusion(tiles, index, size)).await?;
     Ok(
         axum::Json(json!({ "index": index, "size": size, "proof": proof_json(&proof) }))
             .into_response(),
@@ -201,20 +205,7 @@ pub(super) async fn consistency_proof(
             "need 0 < old <= new <= {published} (the published size)"
         )));
     }
-    let tiles = app.tiles.clone();
-    let proof = blocking(move || {
-        let cache = TileCache::default();
-        consistency(
-            OwnTiles {
-                store: tiles.as_ref(),
-                cache: &cache,
-            },
-            old,
-            new,
-        )
-        .map_err(|e| ApiError::Internal(e.to_string()))
-    })
-    .await?;
+    let proof = prove(&app, move |tiles| consistency(tiles, old, new)).await?;
     Ok(axum::Json(json!({ "old": old, "new": new, "proof": proof_json(&proof) })).into_response())
 }
 
