@@ -144,6 +144,23 @@ async fn stop_clients(
     outcomes
 }
 
+/// What the clients learnt, summed, in one line.
+fn summary(outcomes: &[Outcome]) -> String {
+    let sum = |f: fn(&Outcome) -> u64| outcomes.iter().map(f).sum::<u64>();
+    format!(
+        "answered {} (of which {} duplicates), found when resuming {}, abandoned {}; \
+         requests lost {}, retried {}, resumed {}, 503/429 {}",
+        sum(|o| o.answered.len() as u64),
+        sum(|o| o.duplicates),
+        sum(|o| o.discovered.len() as u64),
+        sum(|o| o.abandoned.len() as u64),
+        sum(|o| o.lost),
+        sum(|o| o.retried),
+        sum(|o| o.resumed),
+        sum(|o| o.unavailable),
+    )
+}
+
 /// One member's place in its chain, as far as its client knows.
 struct Chain {
     member: usize,
@@ -252,21 +269,13 @@ async fn kill_9_run(mut site: Site, kills: usize) {
 
     let sum = |f: fn(&Outcome) -> u64| outcomes.iter().map(f).sum::<u64>();
     eprintln!(
-        "crash test: {kills} kills, log of {} entries; answered {} (of which {} duplicates), \
-         found when resuming {}, abandoned {}; requests lost {}, retried {}, resumed {}, \
-         503/429 {}; idempotent re-submissions checked {}; {} checkpoint sizes seen \
+        "crash test: {kills} kills, log of {} entries; {}; idempotent re-submissions \
+         checked {}; {} checkpoint sizes seen \
          ({} watcher polls), {} host consistency proofs checked; first start {:?}, \
          restarts {:?}, {} restarts re-published the committed checkpoint; SIGTERM exit in {:?}; \
          total {:?}",
         final_cp.size(),
-        sum(|o| o.answered.len() as u64),
-        sum(|o| o.duplicates),
-        sum(|o| o.discovered.len() as u64),
-        sum(|o| o.abandoned.len() as u64),
-        sum(|o| o.lost),
-        sum(|o| o.retried),
-        sum(|o| o.resumed),
-        sum(|o| o.unavailable),
+        summary(&outcomes),
         sum(|o| o.idempotent_checks),
         sizes,
         polls,

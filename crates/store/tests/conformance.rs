@@ -204,24 +204,36 @@ fn durable_across_handles(open: Open) {
     }
 }
 
-/// Of concurrent commits from the same size, exactly one wins and the others get a
-/// conflict naming the winner's size; run on `handles` (one shared or several separate).
-fn one_of_concurrent_commits_wins(handles: Vec<Arc<dyn StateStore>>, check: &dyn StateStore) {
+/// Runs `call(i, handle)` for every handle at once (one thread each, released together)
+/// and returns the results in order.
+fn race<T: Send + 'static>(
+    handles: Vec<Arc<dyn StateStore>>,
+    call: impl Fn(usize, &dyn StateStore) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     let barrier = Arc::new(Barrier::new(handles.len()));
+    let call = Arc::new(call);
     let threads: Vec<_> = handles
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
-            let barrier = barrier.clone();
+            let (barrier, call) = (barrier.clone(), call.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                let mut h = head(3);
-                h.checkpoint = format!("winner {i}\n").into_bytes();
-                s.commit(2, &h, &[(Digest::of(&[i as u8; 7]), 2)])
+                call(i, s.as_ref())
             })
         })
         .collect();
-    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// Of concurrent commits from the same size, exactly one wins and the others get a
+/// conflict naming the winner's size; run on `handles` (one shared or several separate).
+fn one_of_concurrent_commits_wins(handles: Vec<Arc<dyn StateStore>>, check: &dyn StateStore) {
+    let results = race(handles, |i, s| {
+        let mut h = head(3);
+        h.checkpoint = format!("winner {i}\n").into_bytes();
+        s.commit(2, &h, &[(Digest::of(&[i as u8; 7]), 2)])
+    });
     let wins = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(wins, 1, "{results:?}");
     for r in results.iter().filter(|r| r.is_err()) {
@@ -333,22 +345,10 @@ fn lease_expires(open: Open) {
 /// Of concurrent takers of a free lease, from separate handles, exactly one is granted.
 fn one_of_concurrent_lease_takers_wins(open: Open) {
     let handles: Vec<Arc<dyn StateStore>> = (0..6).map(|_| Arc::from(open())).collect();
-    let barrier = Arc::new(Barrier::new(handles.len()));
-    let threads: Vec<_> = handles
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                s.acquire_lease(&format!("h{i}"), "http://x", Duration::from_secs(30))
-            })
-        })
-        .collect();
-    let results: Vec<Lease> = threads
-        .into_iter()
-        .map(|t| t.join().unwrap().unwrap())
-        .collect();
+    let results: Vec<Lease> = race(handles, |i, s| {
+        s.acquire_lease(&format!("h{i}"), "http://x", Duration::from_secs(30))
+            .unwrap()
+    });
     let granted = results
         .iter()
         .filter(|l| matches!(l, Lease::Granted { .. }))

@@ -181,17 +181,10 @@ async fn leader_killed_twice_loses_no_answered_statement() {
     let sum = |f: fn(&Outcome) -> u64| outcomes.iter().map(f).sum::<u64>();
     eprintln!(
         "failover test: {LEADER_KILLS} leader kills (lease {LEASE_MS} ms), take-overs after \
-         {takeovers:?}; log of {} entries; answered {} (of which {} duplicates), found when \
-         resuming {}, abandoned {}; requests lost {}, 503/429 {}; {sizes} checkpoint sizes \
-         seen ({polls} watcher polls), {proofs} consistency proofs checked; detente verify: \
-         {}",
+         {takeovers:?}; log of {} entries; {}; {sizes} checkpoint sizes seen ({polls} \
+         watcher polls), {proofs} consistency proofs checked; detente verify: {}",
         final_cp.size(),
-        sum(|o| o.answered.len() as u64),
-        sum(|o| o.duplicates),
-        sum(|o| o.discovered.len() as u64),
-        sum(|o| o.abandoned.len() as u64),
-        sum(|o| o.lost),
-        sum(|o| o.unavailable),
+        summary(&outcomes),
         verified.trim(),
     );
     assert!(sum(|o| o.answered.len() as u64) > 0, "nothing was answered");
