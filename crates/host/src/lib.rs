@@ -14,6 +14,7 @@ pub mod metrics;
 mod open;
 pub mod rate;
 mod recover;
+pub mod retry;
 pub mod sequencer;
 pub mod tiles;
 pub mod witnesses;
@@ -194,6 +195,7 @@ impl Host {
         };
         let state = open::open_state(&config).await?;
         let shared = Arc::new(Shared::default());
+        let tiles: Arc<dyn TileStore> = Arc::new(retry::Retrying::new(tiles, shared.clone()));
         let (seq_tiles, seq_state, seq_shared) = (tiles.clone(), state.clone(), shared.clone());
         let runtime = tokio::runtime::Handle::current();
         let sequencer = tokio::task::spawn_blocking(move || {
