@@ -106,14 +106,16 @@ impl TryFrom<String> for TilesUrl {
     /// Accepts `file:///DIR` (an absolute path) and `s3://BUCKET[/PREFIX]`; anything else
     /// is a configuration error saying what is supported.
     fn try_from(url: String) -> Result<TilesUrl, HostError> {
-        if let Some(path) = url.strip_prefix("file://") {
-            if path.starts_with('/') {
-                return Ok(TilesUrl::Dir(PathBuf::from(path)));
-            }
-        } else if let Some(rest) = url.strip_prefix("s3://") {
-            if !rest.is_empty() && !rest.starts_with('/') {
-                return Ok(TilesUrl::S3(url));
-            }
+        if let Some(path) = url.strip_prefix("file://")
+            && path.starts_with('/')
+        {
+            return Ok(TilesUrl::Dir(PathBuf::from(path)));
+        }
+        if let Some(rest) = url.strip_prefix("s3://")
+            && !rest.is_empty()
+            && !rest.starts_with('/')
+        {
+            return Ok(TilesUrl::S3(url));
         }
         Err(HostError::Config(format!(
             "tiles must be file:///ABSOLUTE/DIR or s3://BUCKET/PREFIX, not {url:?} (omit it \
