@@ -33,6 +33,9 @@ pub async fn run(a: HostArgs) -> anyhow::Result<()> {
     if a.state.is_some() {
         config.state = a.state;
     }
+    if a.tiles.is_some() {
+        config.tiles = a.tiles;
+    }
     if let Some(l) = a.listen {
         config.listen = l;
     }

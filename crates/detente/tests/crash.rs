@@ -30,6 +30,8 @@ mod common;
 mod failover;
 #[path = "../../store/tests/common/postgres.rs"]
 mod pg;
+#[path = "../../store/tests/common/s3.rs"]
+mod s3;
 #[path = "crash/site.rs"]
 mod site;
 

@@ -23,6 +23,12 @@ pub struct HostConfig {
     /// makes the host refuse to start.
     #[serde(default)]
     pub state: Option<StateUrl>,
+    /// Where the read path (tiles, entry bundles, checkpoint, blobs) lives. Default:
+    /// absent, the directory `tiles/` in `data`. `file:///DIR` names another directory;
+    /// `s3://BUCKET/PREFIX` an S3-compatible bucket, with endpoint, region and credentials
+    /// from the `AWS_*` environment variables. Like the state, the tiles belong to one log.
+    #[serde(default)]
+    pub tiles: Option<TilesUrl>,
     /// Address to listen on. Default `127.0.0.1:8470`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
@@ -93,6 +99,49 @@ impl std::str::FromStr for StateUrl {
 impl std::fmt::Debug for StateUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("StateUrl(postgres://…)")
+    }
+}
+
+/// Where the read path lives, checked when parsed: a directory or an S3 bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum TilesUrl {
+    /// `file:///DIR`: a local directory (absolute path).
+    Dir(PathBuf),
+    /// `s3://BUCKET/PREFIX`: an S3-compatible bucket, the URL as given (it holds no
+    /// credentials; they come from the environment).
+    S3(String),
+}
+
+impl TryFrom<String> for TilesUrl {
+    type Error = HostError;
+
+    /// Accepts `file:///DIR` (an absolute path) and `s3://BUCKET[/PREFIX]`; anything else
+    /// is a configuration error saying what is supported.
+    fn try_from(url: String) -> Result<TilesUrl, HostError> {
+        if let Some(path) = url.strip_prefix("file://")
+            && path.starts_with('/')
+        {
+            return Ok(TilesUrl::Dir(PathBuf::from(path)));
+        }
+        if let Some(rest) = url.strip_prefix("s3://")
+            && !rest.is_empty()
+            && !rest.starts_with('/')
+        {
+            return Ok(TilesUrl::S3(url));
+        }
+        Err(HostError::Config(format!(
+            "tiles must be file:///ABSOLUTE/DIR or s3://BUCKET/PREFIX, not {url:?} (omit it \
+             to keep the tiles in data/tiles)"
+        )))
+    }
+}
+
+impl std::str::FromStr for TilesUrl {
+    type Err = HostError;
+
+    fn from_str(url: &str) -> Result<TilesUrl, HostError> {
+        TilesUrl::try_from(url.to_owned())
     }
 }
 
@@ -196,6 +245,7 @@ impl HostConfig {
         HostConfig {
             data: data.into(),
             state: None,
+            tiles: None,
             listen: default_listen(),
             genesis: None,
             advertise: None,
@@ -236,6 +286,29 @@ mod tests {
             !format!("{url:?}").contains("secret"),
             "Debug hides the URL"
         );
+    }
+
+    #[test]
+    fn tiles_take_a_directory_or_a_bucket() {
+        let c: HostConfig = toml::from_str("data = \"/d\"").unwrap();
+        assert!(c.tiles.is_none());
+        let c: HostConfig = toml::from_str("data = \"/d\"\ntiles = \"file:///t\"").unwrap();
+        assert_eq!(c.tiles, Some(TilesUrl::Dir("/t".into())));
+        let c: HostConfig = toml::from_str("data = \"/d\"\ntiles = \"s3://b/p\"").unwrap();
+        assert_eq!(c.tiles, Some(TilesUrl::S3("s3://b/p".into())));
+        for bad in [
+            "/t",
+            "file://t",
+            "s3://",
+            "s3:///p",
+            "gs://b",
+            "http://x/b",
+            "",
+        ] {
+            let toml = format!("data = \"/d\"\ntiles = \"{bad}\"");
+            let e = toml::from_str::<HostConfig>(&toml).unwrap_err().to_string();
+            assert!(e.contains("s3://BUCKET"), "{bad}: {e}");
+        }
     }
 
     #[test]

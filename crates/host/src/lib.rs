@@ -17,6 +17,7 @@ pub mod metrics;
 mod open;
 pub mod rate;
 pub mod recover;
+pub mod retry;
 pub mod sequencer;
 pub mod tiles;
 pub mod witnesses;
@@ -226,6 +227,7 @@ impl Host {
             .local_addr()
             .map_err(|e| HostError::io(Path::new("listener"), e))?;
         let shared = Arc::new(Shared::default());
+        let tiles: Arc<dyn TileStore> = Arc::new(retry::Retrying::new(tiles, shared.clone()));
         let advertise = config
             .advertise
             .clone()

@@ -2,13 +2,27 @@
 
 use std::sync::Arc;
 
-use store::{FsTiles, PostgresState, SqliteState, StateStore, StoreError, TileStore};
+use store::{FsTiles, ObjectTiles, PostgresState, SqliteState, StateStore, StoreError, TileStore};
 
+use crate::config::TilesUrl;
 use crate::{HostConfig, HostError};
 
-/// Opens the read path: the tlog-tiles directory `tiles/` in `config.data`.
+/// Opens the read path: the directory or bucket `config.tiles` names, else the tlog-tiles
+/// directory `tiles/` in `config.data`. Opening a bucket reads from it (to fail now on a
+/// wrong endpoint or key), which blocks, so it runs off the async executor.
 pub(crate) async fn open_tiles(config: &HostConfig) -> Result<Arc<dyn TileStore>, HostError> {
-    Ok(Arc::new(FsTiles::open(config.data.join("tiles"))?))
+    let tiles = config.tiles.clone();
+    let default = config.data.join("tiles");
+    tokio::task::spawn_blocking(move || -> Result<Arc<dyn TileStore>, StoreError> {
+        Ok(match tiles {
+            None => Arc::new(FsTiles::open(default)?),
+            Some(TilesUrl::Dir(dir)) => Arc::new(FsTiles::open(dir)?),
+            Some(TilesUrl::S3(url)) => Arc::new(ObjectTiles::open(&url)?),
+        })
+    })
+    .await
+    .map_err(|e| HostError::Corrupt(format!("opening the tiles panicked: {e}")))?
+    .map_err(HostError::from)
 }
 
 /// Opens the sequencer's state: PostgreSQL when `config.state` names it, else the SQLite

@@ -106,7 +106,7 @@ fn sync_dirs(dirs: &BTreeSet<PathBuf>) -> Result<(), StoreError> {
 
 /// The paths this store holds: `checkpoint`, tlog-tiles tile and entry-bundle paths, and
 /// `blob/<64 lowercase hex>`.
-fn valid_path(path: &str) -> bool {
+pub(crate) fn valid_path(path: &str) -> bool {
     if path == "checkpoint" {
         return true;
     }

@@ -7,7 +7,8 @@
 //!   root, signed checkpoint) and the dedup index (statement id → log index).
 //!
 //! The embedded backend is [`FsTiles`] (a local directory) and [`SqliteState`] (one SQLite
-//! file); [`PostgresState`] keeps the sequencer's state in PostgreSQL instead. Every
+//! file); [`PostgresState`] keeps the sequencer's state in PostgreSQL instead, and
+//! [`ObjectTiles`] the read path in an S3-compatible bucket. Every
 //! backend passes the same conformance suite (`tests/conformance.rs`).
 //!
 //! Trust: neither store is trusted for integrity. Nodes verify every byte they read
@@ -15,6 +16,7 @@
 
 mod fs;
 mod lease;
+mod object;
 mod postgres;
 mod sqlite;
 
@@ -22,6 +24,7 @@ use statement::Digest;
 
 pub use fs::FsTiles;
 pub use lease::Lease;
+pub use object::ObjectTiles;
 pub use postgres::PostgresState;
 pub use sqlite::SqliteState;
 
@@ -71,6 +74,25 @@ pub enum StoreError {
     /// again.
     #[error("the PostgreSQL store's worker thread stopped")]
     PostgresStopped,
+    /// The object store failed: it cannot be reached, refused the credentials, or answered
+    /// with an error (after `object_store`'s own retries). A failed PUT may or may not have
+    /// stored the object; writing it again is safe.
+    #[error("object store error: {0}")]
+    Object(#[from] object_store::Error),
+    /// The object store did not answer within the time allowed for one request.
+    #[error("the object store did not answer within {seconds} s")]
+    ObjectTimeout {
+        /// The time allowed, in seconds.
+        seconds: u64,
+    },
+    /// An object store URL that is not `s3://BUCKET/PREFIX`; the message says what is
+    /// wrong with it.
+    #[error("not an object store URL: {0}")]
+    ObjectUrl(String),
+    /// The object store's worker thread has stopped (a request panicked); open the store
+    /// again.
+    #[error("the object store's worker thread stopped")]
+    ObjectStopped,
 }
 
 /// The read path: tiles, entry bundles, blobs and the checkpoint.

@@ -5,17 +5,23 @@
 //!
 //! The PostgreSQL tests need a server: set `DETENTE_TEST_POSTGRES` to its URL (each test
 //! gets a schema of its own, so they run in parallel). Without it they fail and say how to
-//! start one, unless `DETENTE_SKIP_POSTGRES=1` skips them explicitly.
+//! start one, unless `DETENTE_SKIP_POSTGRES=1` skips them explicitly. Likewise the object
+//! store tests need a bucket: `DETENTE_TEST_S3` (each test writes under a prefix of its
+//! own), or `DETENTE_SKIP_S3=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use statement::Digest;
-use store::{FsTiles, Head, Lease, PostgresState, SqliteState, StateStore, StoreError, TileStore};
+use store::{
+    FsTiles, Head, Lease, ObjectTiles, PostgresState, SqliteState, StateStore, StoreError,
+    TileStore,
+};
 
 mod common {
     pub mod postgres;
+    pub mod s3;
 }
 
 /// Every `TileStore` contract.
@@ -444,6 +450,97 @@ fn fs_tiles_conforms() {
         .filter(|p| p.contains(".tmp-"))
         .count();
     assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn object_tiles_conform() {
+    let Some(url) = common::s3::fresh_url("conform") else {
+        return;
+    };
+    tile_store_suite(&ObjectTiles::open(&url).unwrap());
+    // Another handle (as another process would have) sees everything.
+    let other = ObjectTiles::open(&url).unwrap();
+    assert_eq!(other.read("checkpoint").unwrap(), Some(b"two\n".to_vec()));
+}
+
+/// More files than PUTs in flight, from several threads at once: all land, none mixed up.
+#[test]
+fn object_tiles_concurrent_writes() {
+    let Some(url) = common::s3::fresh_url("concurrent") else {
+        return;
+    };
+    let store = Arc::new(ObjectTiles::open(&url).unwrap());
+    let threads: Vec<_> = (0..3u8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let files: Vec<_> = (0..40u32)
+                    .map(|i| {
+                        let path = match t {
+                            0 => format!("tile/1/{i:03}"),
+                            _ => format!("tile/1/x{t:03}/{i:03}"),
+                        };
+                        (path, vec![t; 32])
+                    })
+                    .collect();
+                store.write_files(&files).unwrap();
+                files
+            })
+        })
+        .collect();
+    for t in threads {
+        for (path, bytes) in t.join().unwrap() {
+            assert_eq!(store.read(&path).unwrap(), Some(bytes), "{path}");
+        }
+    }
+}
+
+/// Objects that never change may be cached for a year; the checkpoint and partial tiles
+/// must be revalidated (checked with a plain S3 client, as a CDN would see them).
+#[test]
+fn object_tiles_cache_headers() {
+    use object_store::{Attribute, ObjectStoreExt as _};
+
+    let Some(url) = common::s3::fresh_url("headers") else {
+        return;
+    };
+    let store = ObjectTiles::open(&url).unwrap();
+    let blob = b"blob".to_vec();
+    store
+        .write_files(&[
+            ("tile/0/000".to_owned(), vec![1; 8192]),
+            ("tile/0/001.p/3".to_owned(), vec![2; 96]),
+        ])
+        .unwrap();
+    store.write_blob(&Digest::of(&blob), &blob).unwrap();
+    store.publish_checkpoint(b"cp\n").unwrap();
+
+    let rest = url.strip_prefix("s3://").unwrap();
+    let (bucket, prefix) = rest.split_once('/').unwrap();
+    let s3 = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cache_control = |path: String| {
+        let key = object_store::path::Path::from(format!("{prefix}/{path}"));
+        let got = runtime.block_on(s3.get(&key)).unwrap();
+        got.attributes
+            .get(&Attribute::CacheControl)
+            .map(|v| v.to_string())
+    };
+    let immutable = Some("public, max-age=31536000, immutable".to_owned());
+    let revalidate = Some("no-cache".to_owned());
+    assert_eq!(cache_control("tile/0/000".into()), immutable);
+    assert_eq!(
+        cache_control(store::blob_path(&Digest::of(&blob))),
+        immutable
+    );
+    assert_eq!(cache_control("tile/0/001.p/3".into()), revalidate);
+    assert_eq!(cache_control("checkpoint".into()), revalidate);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<String> {

@@ -1,4 +1,6 @@
-//! Three hosts sharing one PostgreSQL state and one tile directory (issue 9): one
+//! Three hosts sharing one PostgreSQL state and one tile store — the bucket named by
+//! `DETENTE_TEST_S3` (Garage in CI), or their shared directory when `DETENTE_SKIP_S3=1` —
+//! (issue 9): one
 //! sequences, the others follow and forward. Clients spread their requests over all three
 //! while the leader is SIGKILLed twice (and restarted, as a follower). Afterwards every
 //! answered statement is in the log at its answered index, the log is consistent with
@@ -127,8 +129,16 @@ async fn leader_killed_twice_loses_no_answered_statement() {
     let mut rng = Rng::new(seed);
     let mut site = Site::cluster(Some(schema.url.clone()), 3);
     let lease = LEASE_MS.to_string();
-    let args = ["--lease-ms", lease.as_str()];
+    let bucket = s3::fresh_url("failover");
+    let mut args = vec!["--lease-ms", lease.as_str()];
+    if let Some(url) = &bucket {
+        args.extend(["--tiles", url.as_str()]);
+    }
     let mut hosts: Vec<HostProc> = (0..3).map(|i| site.start_host(i, &args)).collect();
+    eprintln!(
+        "tiles in {}",
+        bucket.as_deref().unwrap_or("the hosts' shared directory")
+    );
     let world = World::new(&site, Client::spread(&site.addrs));
     let http = world.client.http.clone();
     let first = leader(&http, &site.addrs).await;
