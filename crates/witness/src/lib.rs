@@ -123,19 +123,31 @@ impl Witness {
             }
         };
         let (old, proof, note) = request.into_parts();
-        let checkpoint = match Checkpoint::parse(note.text()) {
-            Ok(c) => c,
-            Err(e) => return Answer::Refused(400, format!("not a checkpoint: {e}")),
+        // The log is found by the note's first line (the checkpoint's origin), so that the
+        // checkpoint is parsed once, by `open_note`, and the note is not copied. A first
+        // line that names no known log is parsed here only to tell a malformed checkpoint
+        // (400) from an unknown log (404), in the spec's order.
+        let first_line = note.text().split('\n').next().unwrap_or_default();
+        let Some(log) = self.logs.get(first_line) else {
+            return match Checkpoint::parse(note.text()) {
+                Err(e) => Answer::Refused(400, format!("not a checkpoint: {e}")),
+                Ok(c) => {
+                    Answer::Refused(404, format!("this witness does not witness {}", c.origin()))
+                }
+            };
         };
-        let Some(log) = self.logs.get(checkpoint.origin().as_str()) else {
-            return Answer::Refused(
-                404,
-                format!("this witness does not witness {}", checkpoint.origin()),
-            );
+        let (checkpoint, note) = match Checkpoint::open_note(note, &log.origin, &log.keys) {
+            Ok(opened) => opened.into_parts(),
+            Err(e) if e.class() == tlog::note::ErrorClass::Malformed => {
+                return Answer::Refused(400, format!("not a checkpoint: {e}"));
+            }
+            Err(e) => {
+                return Answer::Refused(
+                    403,
+                    format!("the checkpoint is not signed by the log: {e}"),
+                );
+            }
         };
-        if let Err(e) = Checkpoint::open_note(note.clone(), &log.origin, &log.keys) {
-            return Answer::Refused(403, format!("the checkpoint is not signed by the log: {e}"));
-        }
         if old > checkpoint.size() {
             return Answer::Refused(
                 400,
@@ -146,7 +158,7 @@ impl Witness {
             );
         }
         match self.state.advance(&log.origin, old, &checkpoint, |prev| {
-            self.check(prev, old, &proof, &checkpoint, &note)
+            self.check(prev, old, &proof, &checkpoint, note)
         }) {
             Ok(Ok(cosigned_note)) => Answer::Cosigned(cosigned_note),
             Ok(Err(answer)) => answer,
@@ -167,7 +179,7 @@ impl Witness {
         old: u64,
         proof: &[tlog::Hash],
         cp: &Checkpoint,
-        note: &Note,
+        note: Note,
     ) -> Result<(Vec<u8>, Vec<u8>), Answer> {
         let stored = prev.map_or(0, |p| p.size);
         if old != stored {
@@ -214,7 +226,7 @@ impl Witness {
             .map_err(|e| Answer::Refused(500, format!("cannot cosign: {e}")))?;
         let body = format_add_checkpoint_response(std::slice::from_ref(&line))
             .map_err(|e| Answer::Refused(500, format!("cannot cosign: {e}")))?;
-        let mut stored_note = note.clone();
+        let mut stored_note = note;
         stored_note
             .add_signature(line)
             .map_err(|e| Answer::Refused(500, format!("cannot cosign: {e}")))?;

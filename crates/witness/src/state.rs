@@ -9,9 +9,10 @@
 //!    the queue with the state it was decided against.
 //! 2. The request then takes the flush lock. If a flush that ran meanwhile already covered
 //!    it, it is done; otherwise it drains the whole queue into one `BEGIN IMMEDIATE`
-//!    transaction, which re-reads each log's row and writes the new checkpoint only if the
-//!    row is still the one the request was decided against (another process sharing the
-//!    file may have moved it), then commits (WAL, `synchronous = FULL`: durable).
+//!    transaction, in which each new checkpoint is written by one compare-and-swap
+//!    statement that changes the log's row only if it is still the one the request was
+//!    decided against (another process sharing the file may have moved it), then commits
+//!    (WAL, `synchronous = FULL`: durable).
 //! 3. Only a request whose write committed is answered with its cosignature.
 //!
 //! So the witness never cosigns two checkpoints that are not consistent with each other
@@ -22,10 +23,11 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use tlog::checkpoint::{Checkpoint, Origin};
 
 use crate::Answer;
@@ -47,14 +49,15 @@ struct Write {
     origin: String,
     /// What the log's row must still hold (size, root) for the write to apply.
     expected: Option<(u64, tlog::Hash)>,
-    new: Cosigned,
+    new: Arc<Cosigned>,
 }
 
 /// The in-memory side: the latest accepted checkpoint per log, the queue, and the
 /// outcome of flushed tickets not yet collected by their requests.
 #[derive(Default)]
 struct Pending {
-    latest: HashMap<String, Cosigned>,
+    /// Shared with the queue, so that accepting a checkpoint does not copy its note.
+    latest: HashMap<String, Arc<Cosigned>>,
     queue: Vec<Write>,
     next_ticket: u64,
     outcomes: HashMap<u64, bool>,
@@ -128,23 +131,24 @@ impl WitnessState {
         }
         let (ticket, body) = {
             let mut p = lock(&self.pending);
-            let prev = p.latest.get(key).cloned();
-            let (body, note) = match decide(prev.as_ref()) {
+            let prev = p.latest.get(key).map(Arc::as_ref);
+            let (body, note) = match decide(prev) {
                 Ok(x) => x,
                 Err(answer) => return Ok(Err(answer)),
             };
-            let new = Cosigned {
+            let expected = prev.map(|c| (c.size, c.root));
+            let new = Arc::new(Cosigned {
                 size: checkpoint.size(),
                 root: checkpoint.root(),
                 note,
-            };
+            });
             let ticket = p.next_ticket;
             p.next_ticket += 1;
-            p.latest.insert(key.to_owned(), new.clone());
+            p.latest.insert(key.to_owned(), Arc::clone(&new));
             p.queue.push(Write {
                 ticket,
                 origin: key.to_owned(),
-                expected: prev.map(|c| (c.size, c.root)),
+                expected,
                 new,
             });
             (ticket, body)
@@ -165,7 +169,7 @@ impl WitnessState {
         let row = read(&lock(&self.conn), origin)?;
         let mut p = lock(&self.pending);
         if let Some(row) = row {
-            p.latest.entry(origin.to_owned()).or_insert(row);
+            p.latest.entry(origin.to_owned()).or_insert(Arc::new(row));
         }
         Ok(())
     }
@@ -210,28 +214,60 @@ impl WitnessState {
 
 /// Writes every decided checkpoint whose row is still as expected, in one durable
 /// transaction; returns which were written.
+///
+/// `BEGIN IMMEDIATE` takes the write lock before anything is compared, so no other process
+/// can move a row between the comparison and the write. The statements, `BEGIN` and
+/// `COMMIT` included, are prepared once and cached: parsing them again on every commit
+/// showed in profiles.
 fn commit(conn: &mut Connection, writes: &[Write]) -> rusqlite::Result<Vec<bool>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let result = apply(conn, writes).and_then(|applied| {
+        conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(applied)
+    });
+    if result.is_err() && !conn.is_autocommit() {
+        // Nothing of this transaction is kept; the caller reports the first error.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    result
+}
+
+/// Inside the transaction: each write is one compare-and-swap statement, which changes
+/// the row only if it still holds what the write was decided against (no row at all for
+/// a log's first checkpoint).
+fn apply(conn: &Connection, writes: &[Write]) -> rusqlite::Result<Vec<bool>> {
     let mut applied = Vec::with_capacity(writes.len());
     for w in writes {
-        let row = read(&tx, &w.origin)?.map(|c| (c.size, c.root));
-        if row != w.expected {
-            applied.push(false);
-            continue;
-        }
-        let size = i64::try_from(w.new.size).unwrap_or(i64::MAX);
-        tx.prepare_cached(
-            "INSERT INTO logs (origin, size, root, note) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (origin) DO UPDATE SET size = ?2, root = ?3, note = ?4",
-        )?
-        .execute(params![
-            w.origin,
-            size,
-            w.new.root.as_bytes().as_slice(),
-            w.new.note
-        ])?;
-        applied.push(true);
+        let size = stored_size(w.new.size);
+        let root = w.new.root.as_bytes().as_slice();
+        let changed = match &w.expected {
+            None => conn
+                .prepare_cached(
+                    "INSERT INTO logs (origin, size, root, note) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (origin) DO NOTHING",
+                )?
+                .execute(params![w.origin, size, root, w.new.note])?,
+            Some((old_size, old_root)) => conn
+                .prepare_cached(
+                    "UPDATE logs SET size = ?2, root = ?3, note = ?4
+                     WHERE origin = ?1 AND size = ?5 AND root = ?6",
+                )?
+                .execute(params![
+                    w.origin,
+                    size,
+                    root,
+                    w.new.note,
+                    stored_size(*old_size),
+                    old_root.as_bytes().as_slice()
+                ])?,
+        };
+        applied.push(changed == 1);
     }
-    tx.commit()?;
     Ok(applied)
+}
+
+/// A tree size as the `size` column holds it (SQLite integers are signed; sizes above
+/// 2^63 − 1 cannot occur in practice and are clamped the same way on every write).
+fn stored_size(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
 }
