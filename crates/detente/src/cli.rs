@@ -588,6 +588,15 @@ pub struct BenchHostArgs {
     /// removed). Must not exist yet, or be empty.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Also measure the scale-out backend, after the embedded one in the same run: the
+    /// sequencer's state in this PostgreSQL database, which must hold no log yet (a fresh
+    /// database, or a fresh schema with ?options=-csearch_path%3DSCHEMA).
+    #[arg(long, env = "DETENTE_BENCH_STATE", hide_env_values = true)]
+    pub state: Option<host::StateUrl>,
+    /// With --state: the tiles in this bucket (s3://BUCKET/PREFIX, credentials from the
+    /// AWS_* variables); each run writes under a fresh sub-prefix.
+    #[arg(long, requires = "state")]
+    pub tiles: Option<host::config::TilesUrl>,
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,

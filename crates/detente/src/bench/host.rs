@@ -14,6 +14,9 @@
 //! the work the host cannot skip, so the ratio to it says how much the server adds. Where
 //! the time goes is shown from the kernel's per-thread CPU accounting (host runtime,
 //! sequencer, clients) and from the host's own metrics (batches, sequencing time).
+//!
+//! With `--state postgres://… [--tiles s3://…]` the same measurement runs a second time,
+//! in the same process, on the scale-out backend, so the two rows compare directly.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,7 +24,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, ensure};
+use host::config::TilesUrl;
 use host::{Host, HostConfig};
+
+use super::host_report::{cpu_by_role, print_report};
 use node::MemberKeys;
 use serde::Serialize;
 use statement::Signed;
@@ -29,7 +35,7 @@ use statement::build::{Author, Draft};
 
 use super::{
     BASELINE_SAMPLE, Conn, Founded, ORIGIN, Sample, batch_body, bench_dir, found_group,
-    generate_members, metric, percentile, post_request, print_baseline, scrape, verify_rate,
+    generate_members, metric, percentile, post_request, scrape, verify_rate,
 };
 use crate::cli::BenchHostArgs;
 
@@ -45,34 +51,74 @@ struct Work {
 
 /// What one measured phase found.
 #[derive(Debug, Serialize)]
-struct Phase {
-    mode: &'static str,
-    statements_per_request: usize,
-    requests: usize,
-    statements: usize,
-    seconds: f64,
-    statements_per_second: f64,
-    ratio_to_baseline: f64,
-    latency_ms_p50: f64,
-    latency_ms_p99: f64,
-    latency_ms_max: f64,
-    host_batches: u64,
-    host_mean_batch: f64,
-    host_mean_sequencing_ms: f64,
-    cpu_seconds: BTreeMap<&'static str, f64>,
+pub(super) struct Phase {
+    pub(super) mode: &'static str,
+    pub(super) statements_per_request: usize,
+    pub(super) requests: usize,
+    pub(super) statements: usize,
+    pub(super) seconds: f64,
+    pub(super) statements_per_second: f64,
+    pub(super) ratio_to_baseline: f64,
+    pub(super) latency_ms_p50: f64,
+    pub(super) latency_ms_p99: f64,
+    pub(super) latency_ms_max: f64,
+    pub(super) host_batches: u64,
+    pub(super) host_mean_batch: f64,
+    pub(super) host_mean_sequencing_ms: f64,
+    pub(super) cpu_seconds: BTreeMap<&'static str, f64>,
 }
 
 #[derive(Debug, Serialize)]
-struct Report {
-    cpus: usize,
-    clients: usize,
-    batch_interval_ms: u64,
-    baseline_verify_per_second: f64,
-    baseline_passes: Vec<f64>,
-    presign_seconds: f64,
-    phases: Vec<Phase>,
-    tree_size: u64,
-    dir: Option<PathBuf>,
+pub(super) struct Report {
+    /// Where the host kept its state and tiles.
+    pub(super) backend: String,
+    pub(super) cpus: usize,
+    pub(super) clients: usize,
+    pub(super) batch_interval_ms: u64,
+    pub(super) baseline_verify_per_second: f64,
+    pub(super) baseline_passes: Vec<f64>,
+    pub(super) presign_seconds: f64,
+    pub(super) phases: Vec<Phase>,
+    pub(super) tree_size: u64,
+    pub(super) dir: Option<PathBuf>,
+}
+
+/// Where one measurement keeps the host's state and tiles.
+struct Backend {
+    /// For the report.
+    label: String,
+    state: Option<host::StateUrl>,
+    tiles: Option<TilesUrl>,
+}
+
+/// The embedded backend, then the scale-out one if the arguments name it.
+fn backends(a: &BenchHostArgs) -> Vec<Backend> {
+    let mut out = vec![Backend {
+        label: "embedded (SQLite + directory)".into(),
+        state: None,
+        tiles: None,
+    }];
+    if let Some(state) = &a.state {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let tiles = a.tiles.as_ref().map(|t| match t {
+            TilesUrl::S3(url) => {
+                TilesUrl::S3(format!("{}/bench-{nanos}", url.trim_end_matches('/')))
+            }
+            dir => dir.clone(),
+        });
+        let label = match &tiles {
+            Some(TilesUrl::S3(_)) => "PostgreSQL + S3",
+            _ => "PostgreSQL + directory",
+        };
+        out.push(Backend {
+            label: label.into(),
+            state: Some(state.clone()),
+            tiles,
+        });
+    }
+    out
 }
 
 pub async fn bench_host(a: BenchHostArgs) -> anyhow::Result<()> {
@@ -83,17 +129,32 @@ pub async fn bench_host(a: BenchHostArgs) -> anyhow::Result<()> {
     }
     let clients = a.clients as usize;
     let per_request = a.batch as usize;
-    let (dir, keep) = bench_dir(a.dir.as_ref())?;
-    let result = measure(&a, &dir, clients, per_request).await;
-    if !keep {
-        let _ = std::fs::remove_dir_all(&dir);
+    let mut reports = Vec::new();
+    for backend in backends(&a) {
+        if !a.json {
+            eprintln!("== {}", backend.label);
+        }
+        let (dir, keep) = bench_dir(
+            a.dir
+                .as_ref()
+                .map(|d| d.join(reports.len().to_string()))
+                .as_ref(),
+        )?;
+        let result = measure(&a, &dir, clients, per_request, &backend).await;
+        if !keep {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let mut report =
+            result.with_context(|| format!("measuring the {} backend", backend.label))?;
+        report.dir = keep.then_some(dir);
+        reports.push(report);
     }
-    let mut report = result?;
-    report.dir = keep.then_some(dir);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&reports)?);
     } else {
-        print_report(&report);
+        for r in &reports {
+            print_report(r);
+        }
     }
     Ok(())
 }
@@ -103,6 +164,7 @@ async fn measure(
     dir: &Path,
     clients: usize,
     per_request: usize,
+    backend: &Backend,
 ) -> anyhow::Result<Report> {
     let say = |s: &str| {
         if !a.json {
@@ -134,6 +196,8 @@ async fn measure(
     config.listen = "127.0.0.1:0".parse()?;
     config.genesis = Some(genesis_path);
     config.batch.interval_ms = a.batch_interval_ms;
+    config.state = backend.state.clone();
+    config.tiles = backend.tiles.clone();
     config.limits.statements_per_member_per_second = 10_000_000;
     config.limits.statements_per_member_burst = 10_000_000;
     let host = Host::start(config).await?;
@@ -176,6 +240,7 @@ async fn measure(
         })
         .collect();
     Ok(Report {
+        backend: backend.label.clone(),
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         clients,
         batch_interval_ms: a.batch_interval_ms,
@@ -392,85 +457,4 @@ async fn run_phase(
             .collect(),
     };
     Ok((conns, phase))
-}
-
-/// CPU seconds so far of this process' threads, by role (Linux: from
-/// `/proc/self/task/*/schedstat`; empty elsewhere). A thread that exited is not counted.
-fn cpu_by_role() -> BTreeMap<&'static str, f64> {
-    let mut out = BTreeMap::new();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return out;
-    };
-    for t in tasks.flatten() {
-        let p = t.path();
-        let (Ok(comm), Ok(sched)) = (
-            std::fs::read_to_string(p.join("comm")),
-            std::fs::read_to_string(p.join("schedstat")),
-        ) else {
-            continue;
-        };
-        let Some(ns) = sched
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-        else {
-            continue;
-        };
-        let role = match comm.trim() {
-            "sequencer" => "host sequencer",
-            c if c.starts_with("tokio") => "host runtime (HTTP, parsing, signatures)",
-            c if c.starts_with("bench-client") => "clients",
-            _ => "other",
-        };
-        *out.entry(role).or_insert(0.0) += ns as f64 / 1e9;
-    }
-    out
-}
-
-fn print_report(r: &Report) {
-    println!(
-        "Détente host benchmark: {} CPUs, {} clients, host batch interval {} ms",
-        r.cpus, r.clients, r.batch_interval_ms
-    );
-    print_baseline(r.baseline_verify_per_second, &r.baseline_passes);
-    for p in &r.phases {
-        let label = if p.statements_per_request == 1 {
-            "single statements".to_owned()
-        } else {
-            format!("batches of {}", p.statements_per_request)
-        };
-        println!(
-            "  {label:<18} {:>7} in {:>5.2} s  {:>9.0} statements/s = {:.2} × baseline   \
-             latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-            p.statements,
-            p.seconds,
-            p.statements_per_second,
-            p.ratio_to_baseline,
-            p.latency_ms_p50,
-            p.latency_ms_p99,
-            p.latency_ms_max
-        );
-        let cpu: Vec<String> = p
-            .cpu_seconds
-            .iter()
-            .map(|(k, v)| format!("{k} {v:.2} s"))
-            .collect();
-        println!(
-            "  {:<18} host: {} batches of {:.0} on average, {:.1} ms each to make durable; CPU: {}",
-            "",
-            p.host_batches,
-            p.host_mean_batch,
-            p.host_mean_sequencing_ms,
-            cpu.join(", ")
-        );
-    }
-    println!(
-        "  (signing beforehand took {:.1} s; log of {} entries{})",
-        r.presign_seconds,
-        r.tree_size,
-        r.dir
-            .as_ref()
-            .map(|d| format!(" kept in {}", d.display()))
-            .unwrap_or_default()
-    );
 }

@@ -4,6 +4,7 @@
 
 mod conn;
 mod host;
+mod host_report;
 mod verify;
 mod witness;
 
