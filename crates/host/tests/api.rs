@@ -7,27 +7,13 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Client, found, message, now, start};
+use common::{Client, found, message, now, open_checkpoint, start};
 use reqwest::StatusCode;
 use serde_json::Value;
 use statement::Signed;
 use statement::build::Draft;
-use tlog::checkpoint::{Checkpoint, Origin};
-use tlog::note::{Ed25519Verifier, VerifierSet};
+use tlog::checkpoint::Checkpoint;
 use tlog::proof::{verify_consistency, verify_inclusion};
-
-fn open_checkpoint(note: &str, vkey: &str) -> Checkpoint {
-    let known =
-        VerifierSet::from_verifiers([Ed25519Verifier::from_vkey(vkey).unwrap().into()]).unwrap();
-    Checkpoint::open(
-        note.as_bytes(),
-        &Origin::new(common::ORIGIN).unwrap(),
-        &known,
-    )
-    .unwrap()
-    .checkpoint()
-    .clone()
-}
 
 fn hashes(v: &Value) -> Vec<tlog::Hash> {
     v.as_array()

@@ -12,25 +12,10 @@ mod pg;
 #[path = "../../store/tests/common/s3.rs"]
 mod s3;
 
-use common::{Client, Member, config, found, message};
+use common::{Client, Member, config, found, message, open_checkpoint};
 use host::Host;
 use reqwest::StatusCode;
 use store::{ObjectTiles, TileStore};
-use tlog::checkpoint::{Checkpoint, Origin};
-use tlog::note::{Ed25519Verifier, VerifierSet};
-
-fn open_checkpoint(note: &str, vkey: &str) -> Checkpoint {
-    let known =
-        VerifierSet::from_verifiers([Ed25519Verifier::from_vkey(vkey).unwrap().into()]).unwrap();
-    Checkpoint::open(
-        note.as_bytes(),
-        &Origin::new(common::ORIGIN).unwrap(),
-        &known,
-    )
-    .unwrap()
-    .checkpoint()
-    .clone()
-}
 
 async fn read(c: &Client, who: &Member, path: &str) -> Vec<u8> {
     let r = c.get(who, path).await;

@@ -14,6 +14,18 @@ use statement::{MemberId, MemberKey, SealKey, Signed, Timestamp};
 
 pub const ORIGIN: &str = "test.example/detente/wg";
 
+/// Opens a checkpoint note with the log's verifier key; panics unless it verifies.
+pub fn open_checkpoint(note: &str, vkey: &str) -> tlog::checkpoint::Checkpoint {
+    use tlog::note::{Ed25519Verifier, VerifierSet};
+    let known =
+        VerifierSet::from_verifiers([Ed25519Verifier::from_vkey(vkey).unwrap().into()]).unwrap();
+    let origin = tlog::checkpoint::Origin::new(ORIGIN).unwrap();
+    tlog::checkpoint::Checkpoint::open(note.as_bytes(), &origin, &known)
+        .unwrap()
+        .checkpoint()
+        .clone()
+}
+
 pub fn id(s: &str) -> MemberId {
     MemberId::new(s).unwrap()
 }
