@@ -69,10 +69,15 @@ impl Sequencer {
         }
     }
 
-    /// Starts leading: rebuilds from the stores (repairing the published checkpoint),
-    /// founds the log if it is still empty, and asks the witnesses about the head.
+    /// Starts leading: brings the followed log up to the committed head (repairing the
+    /// published checkpoint), founds the log if it is still empty, and asks the witnesses
+    /// about the head. A follower already holds the log up to its last catch-up, so only
+    /// the entries since are replayed; if that fails it rebuilds from scratch.
     fn take_over(&mut self) -> Result<(), crate::HostError> {
-        self.reload()?;
+        if let Err(e) = self.resume() {
+            tracing::warn!(error = %e, "cannot resume from the followed log; rebuilding");
+            self.reload()?;
+        }
         self.lead()
     }
 

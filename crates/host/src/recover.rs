@@ -215,6 +215,17 @@ impl Sequencer {
         Ok(())
     }
 
+    /// What a new leader does instead of a full rebuild: catches up with the committed
+    /// head and re-publishes its checkpoint if the old leader died before publishing it.
+    pub(crate) fn resume(&mut self) -> Result<(), HostError> {
+        let published = self.tiles.read("checkpoint")?;
+        self.catch_up()?;
+        if let Some(head) = &self.head {
+            self.repair_published(published.as_deref(), &head.checkpoint, head.size)?;
+        }
+        Ok(())
+    }
+
     /// Makes `head` the sequencer's head and what the HTTP handlers see.
     fn adopt(&mut self, head: Head) {
         let note = Arc::new(String::from_utf8_lossy(&head.checkpoint).into_owned());
