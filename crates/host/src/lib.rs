@@ -227,7 +227,8 @@ impl Host {
             .local_addr()
             .map_err(|e| HostError::io(Path::new("listener"), e))?;
         let shared = Arc::new(Shared::default());
-        let tiles: Arc<dyn TileStore> = Arc::new(retry::Retrying::new(tiles, shared.clone()));
+        let tiles: Arc<dyn TileStore> =
+            Arc::new(retry::Retrying::new(tiles, shared.clone()).within_lease(config.lease()));
         let advertise = config
             .advertise
             .clone()

@@ -8,7 +8,10 @@
 //! never publishes a checkpoint ahead of its tiles. Why it is bounded: a sequencer stuck
 //! forever on a dead store answers nobody; after [`BUDGET`] the error goes to the
 //! sequencer, which fails the batch (its submitters get an error, never a false receipt)
-//! and rebuilds from the stores.
+//! and rebuilds from the stores. The budget is also cut to half the sequencer's lease
+//! ([`Retrying::within_lease`]): past that the sequencer may no longer commit what it is
+//! writing, and a write retried later only widens the window in which a stale leader's
+//! PUT could land over a tile the next leader wrote.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,6 +47,13 @@ impl Retrying {
             shared,
             budget: BUDGET,
         }
+    }
+
+    /// Caps the retry budget at half of `lease`, the time a leader may go without renewing
+    /// its lease before it stops sequencing (see `lease.rs`); never above [`BUDGET`].
+    pub fn within_lease(mut self, lease: Duration) -> Retrying {
+        self.budget = self.budget.min(lease / 2);
+        self
     }
 
     /// Runs `attempt` until it succeeds, or until the budget is spent (then its last
