@@ -26,9 +26,14 @@ pub struct HostConfig {
     /// Where the read path (tiles, entry bundles, checkpoint, blobs) lives. Default:
     /// absent, the directory `tiles/` in `data`. `file:///DIR` names another directory;
     /// `s3://BUCKET/PREFIX` an S3-compatible bucket, with endpoint, region and credentials
-    /// from the `AWS_*` environment variables. Like the state, the tiles belong to one log.
+    /// from the `[s3]` table, else the `AWS_*` environment variables. Like the state, the
+    /// tiles belong to one log.
     #[serde(default)]
     pub tiles: Option<TilesUrl>,
+    /// How to reach the bucket `tiles` names; each key given overrides its `AWS_*`
+    /// variable. Only with `tiles = "s3://…"`.
+    #[serde(default)]
+    pub s3: S3Config,
     /// Address to listen on. Default `127.0.0.1:8470`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
@@ -145,6 +150,53 @@ impl std::str::FromStr for TilesUrl {
     }
 }
 
+/// The `[s3]` table: endpoint, region and credentials of an S3-compatible service, for a
+/// host whose `tiles` is `s3://…`. Every key is optional and overrides the environment
+/// variable named beside it; `Debug` hides the secret.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// The service's URL, e.g. `http://127.0.0.1:3900` (`AWS_ENDPOINT_URL`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The region (`AWS_REGION`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The access key id (`AWS_ACCESS_KEY_ID`).
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// The secret access key (`AWS_SECRET_ACCESS_KEY`); keep the file owner-only.
+    #[serde(default)]
+    pub secret_access_key: Option<String>,
+    /// Allow a plain-HTTP endpoint (`AWS_ALLOW_HTTP`).
+    #[serde(default)]
+    pub allow_http: Option<bool>,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.settings().fmt(f)
+    }
+}
+
+impl S3Config {
+    /// True when no key is set.
+    pub fn is_empty(&self) -> bool {
+        *self == S3Config::default()
+    }
+
+    /// The object store's settings.
+    pub fn settings(&self) -> store::S3Settings {
+        store::S3Settings {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            allow_http: self.allow_http,
+        }
+    }
+}
+
 /// How admitted statements are batched into the log.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -246,6 +298,7 @@ impl HostConfig {
             data: data.into(),
             state: None,
             tiles: None,
+            s3: S3Config::default(),
             listen: default_listen(),
             genesis: None,
             advertise: None,
@@ -309,6 +362,27 @@ mod tests {
             let e = toml::from_str::<HostConfig>(&toml).unwrap_err().to_string();
             assert!(e.contains("s3://BUCKET"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn s3_table_takes_endpoint_region_and_credentials() {
+        let c: HostConfig = toml::from_str(
+            "data = \"/d\"\ntiles = \"s3://b/p\"\n[s3]\nendpoint = \"http://127.0.0.1:3900\"\n\
+             region = \"garage\"\naccess_key_id = \"GK1\"\nsecret_access_key = \"hush\"\n\
+             allow_http = true",
+        )
+        .unwrap();
+        let s = c.s3.settings();
+        assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:3900"));
+        assert_eq!(s.region.as_deref(), Some("garage"));
+        assert_eq!(s.access_key_id.as_deref(), Some("GK1"));
+        assert_eq!(s.secret_access_key.as_deref(), Some("hush"));
+        assert_eq!(s.allow_http, Some(true));
+        assert!(!format!("{c:?}").contains("hush"), "Debug hides the secret");
+        let e = toml::from_str::<HostConfig>("data = \"/d\"\n[s3]\nsecret = \"x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field"), "{e}");
     }
 
     #[test]

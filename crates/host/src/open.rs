@@ -12,12 +12,18 @@ use crate::{HostConfig, HostError};
 /// wrong endpoint or key), which blocks, so it runs off the async executor.
 pub(crate) async fn open_tiles(config: &HostConfig) -> Result<Arc<dyn TileStore>, HostError> {
     let tiles = config.tiles.clone();
+    if !config.s3.is_empty() && !matches!(tiles, Some(TilesUrl::S3(_))) {
+        return Err(HostError::Config(
+            "the [s3] table is set but tiles is not an s3://BUCKET/PREFIX URL".into(),
+        ));
+    }
     let default = config.data.join("tiles");
+    let s3 = config.s3.settings();
     tokio::task::spawn_blocking(move || -> Result<Arc<dyn TileStore>, StoreError> {
         Ok(match tiles {
             None => Arc::new(FsTiles::open(default)?),
             Some(TilesUrl::Dir(dir)) => Arc::new(FsTiles::open(dir)?),
-            Some(TilesUrl::S3(url)) => Arc::new(ObjectTiles::open(&url)?),
+            Some(TilesUrl::S3(url)) => Arc::new(ObjectTiles::open_with(&url, &s3)?),
         })
     })
     .await

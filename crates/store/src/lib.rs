@@ -24,7 +24,7 @@ use statement::Digest;
 
 pub use fs::FsTiles;
 pub use lease::Lease;
-pub use object::ObjectTiles;
+pub use object::{ObjectTiles, S3Settings};
 pub use postgres::PostgresState;
 pub use sqlite::SqliteState;
 

@@ -106,6 +106,60 @@ fn parse_url(url: &str) -> Result<(&str, &str), StoreError> {
     Ok((bucket, prefix))
 }
 
+/// How to reach an S3-compatible service, for what the environment does not say (or says
+/// otherwise): every field that is `Some` overrides the matching `AWS_*` variable.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct S3Settings {
+    /// The service's URL, e.g. `http://127.0.0.1:3900` (`AWS_ENDPOINT_URL`).
+    pub endpoint: Option<String>,
+    /// The region (`AWS_REGION`); S3-compatible servers name their own (Garage: `garage`).
+    pub region: Option<String>,
+    /// The access key id (`AWS_ACCESS_KEY_ID`).
+    pub access_key_id: Option<String>,
+    /// The secret access key (`AWS_SECRET_ACCESS_KEY`). Never shown by `Debug`.
+    pub secret_access_key: Option<String>,
+    /// Whether a plain-HTTP endpoint is allowed (`AWS_ALLOW_HTTP`).
+    pub allow_http: Option<bool>,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "…"),
+            )
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+impl S3Settings {
+    /// `builder` with every setting given here applied over what it read from the
+    /// environment.
+    fn apply(&self, mut builder: AmazonS3Builder) -> AmazonS3Builder {
+        if let Some(e) = &self.endpoint {
+            builder = builder.with_endpoint(e);
+        }
+        if let Some(r) = &self.region {
+            builder = builder.with_region(r);
+        }
+        if let Some(k) = &self.access_key_id {
+            builder = builder.with_access_key_id(k);
+        }
+        if let Some(k) = &self.secret_access_key {
+            builder = builder.with_secret_access_key(k);
+        }
+        if let Some(h) = self.allow_http {
+            builder = builder.with_allow_http(h);
+        }
+        builder
+    }
+}
+
 impl ObjectTiles {
     /// Opens the tree at `s3://BUCKET/PREFIX` (the prefix may be empty), with the endpoint,
     /// region and credentials from the usual AWS environment variables: `AWS_ENDPOINT_URL`
@@ -116,6 +170,12 @@ impl ObjectTiles {
     /// Reads the checkpoint once, so that a wrong endpoint, bucket or key fails here
     /// rather than at the first write.
     pub fn open(url: &str) -> Result<ObjectTiles, StoreError> {
+        ObjectTiles::open_with(url, &S3Settings::default())
+    }
+
+    /// [`ObjectTiles::open`] with `settings` over the environment (for instance from a
+    /// configuration file).
+    pub fn open_with(url: &str, settings: &S3Settings) -> Result<ObjectTiles, StoreError> {
         let (bucket, prefix) = parse_url(url)?;
         let retry = RetryConfig {
             backoff: BackoffConfig {
@@ -126,7 +186,8 @@ impl ObjectTiles {
             max_retries: RETRIES,
             retry_timeout: REQUEST_TIMEOUT,
         };
-        let store = AmazonS3Builder::from_env()
+        let store = settings
+            .apply(AmazonS3Builder::from_env())
             .with_bucket_name(bucket)
             .with_virtual_hosted_style_request(false)
             .with_config(

@@ -463,6 +463,44 @@ fn object_tiles_conform() {
     assert_eq!(other.read("checkpoint").unwrap(), Some(b"two\n".to_vec()));
 }
 
+/// Settings (as from a configuration file) win over the `AWS_*` environment: a wrong
+/// secret or endpoint given there fails at open even though the environment is right, and
+/// the right ones given there work.
+#[test]
+fn object_tiles_settings_override_the_environment() {
+    use store::S3Settings;
+
+    let Some(url) = common::s3::fresh_url("settings") else {
+        return;
+    };
+    let from_env = |name: &str| std::env::var(name).ok();
+    let right = S3Settings {
+        endpoint: from_env("AWS_ENDPOINT_URL"),
+        region: from_env("AWS_REGION"),
+        access_key_id: from_env("AWS_ACCESS_KEY_ID"),
+        secret_access_key: from_env("AWS_SECRET_ACCESS_KEY"),
+        allow_http: Some(true),
+    };
+    let wrong_secret = S3Settings {
+        secret_access_key: Some("not-the-secret".into()),
+        ..right.clone()
+    };
+    let err = ObjectTiles::open_with(&url, &wrong_secret).unwrap_err();
+    assert!(matches!(err, store::StoreError::Object(_)), "{err}");
+    assert!(!format!("{wrong_secret:?}").contains("not-the-secret"));
+    let wrong_endpoint = S3Settings {
+        endpoint: Some("http://127.0.0.1:9".into()),
+        ..right.clone()
+    };
+    assert!(ObjectTiles::open_with(&url, &wrong_endpoint).is_err());
+    let store = ObjectTiles::open_with(&url, &right).unwrap();
+    store.publish_checkpoint(b"cp\n").unwrap();
+    assert_eq!(
+        ObjectTiles::open(&url).unwrap().read("checkpoint").unwrap(),
+        Some(b"cp\n".to_vec())
+    );
+}
+
 /// More files than PUTs in flight, from several threads at once: all land, none mixed up.
 #[test]
 fn object_tiles_concurrent_writes() {
