@@ -143,27 +143,38 @@ async fn admit(
 
 type Prepared = Result<(Signed, Option<ed25519_dalek::VerifyingKey>), ApiError>;
 
-/// Parses every statement and verifies its signature with its author's current key, on
-/// the blocking pool.
+/// Most statements verified on the async worker itself: one verification takes about as
+/// long as a hop to the blocking pool and back costs, so a small request is cheaper
+/// checked where it is; a bigger one goes to the blocking pool so it does not stall the
+/// worker's other connections.
+const VERIFY_INLINE: usize = 2;
+
+/// Parses every statement and verifies its signature with its author's current key (on
+/// the blocking pool unless there are at most [`VERIFY_INLINE`]).
 async fn prepare(app: Arc<App>, items: Vec<Value>) -> Result<Vec<Prepared>, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        items
-            .into_iter()
-            .map(|v| {
-                let signed = Signed::from_value(v)
-                    .map_err(|e| ApiError::Rejected(statement::Rejection::Malformed(e)))?;
-                let key = app
-                    .shared
-                    .member(&signed.statement().author)
-                    .filter(|m| m.active)
-                    .map(|m| m.key)
-                    .filter(|k| signed.verify(k));
-                Ok((signed, key))
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("verification task: {e}")))
+    if items.len() <= VERIFY_INLINE {
+        return Ok(verify_all(&app, items));
+    }
+    tokio::task::spawn_blocking(move || verify_all(&app, items))
+        .await
+        .map_err(|e| ApiError::Internal(format!("verification task: {e}")))
+}
+
+fn verify_all(app: &App, items: Vec<Value>) -> Vec<Prepared> {
+    items
+        .into_iter()
+        .map(|v| {
+            let signed = Signed::from_value(v)
+                .map_err(|e| ApiError::Rejected(statement::Rejection::Malformed(e)))?;
+            let key = app
+                .shared
+                .member(&signed.statement().author)
+                .filter(|m| m.active)
+                .map(|m| m.key)
+                .filter(|k| signed.verify(k));
+            Ok((signed, key))
+        })
+        .collect()
 }
 
 /// Rate-limits, hands the statements to the sequencer in order and waits for every
@@ -201,6 +212,7 @@ async fn sequence(app: &App, prepared: Vec<Prepared>) -> Vec<Result<Outcome, Api
                 signed,
                 verified_with,
                 reply,
+                received: now,
             })
             .is_err()
         {
