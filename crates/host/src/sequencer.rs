@@ -49,6 +49,9 @@ pub struct Submission {
     pub verified_with: Option<ed25519_dalek::VerifyingKey>,
     /// Where the outcome goes.
     pub reply: oneshot::Sender<Outcome>,
+    /// When it reached the host: the batch interval counts from here, so statements that
+    /// queued while the previous batch was made durable are not held back again.
+    pub received: Instant,
 }
 
 /// What became of a submission.
@@ -142,14 +145,20 @@ impl Sequencer {
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            let deadline = Instant::now() + config.interval();
+            // Statements that queued during the previous flush have waited already: their
+            // batch closes once the queue is drained (or at `max_entries`).
+            let deadline = first.received + config.interval();
             let mut batch = Batch::default();
             self.admit(first, &mut batch);
             while batch.entries.len() < config.max_entries {
                 let left = deadline.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(left) {
-                    Ok(s) => self.admit(s, &mut batch),
-                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                let next = match left.is_zero() {
+                    true => rx.try_recv().ok(),
+                    false => rx.recv_timeout(left).ok(),
+                };
+                match next {
+                    Some(s) => self.admit(s, &mut batch),
+                    None => break,
                 }
             }
             if !self.tenure.keep(self.state.as_ref()) {
@@ -200,6 +209,7 @@ impl Sequencer {
                 signed,
                 verified_with: None,
                 reply,
+                received: Instant::now(),
             },
             &mut batch,
         );
@@ -235,7 +245,7 @@ impl Sequencer {
             Err(Rejection::Duplicate { id, index }) => {
                 let durable = self.head.as_ref().map_or(0, |h| h.size);
                 if index < durable {
-                    let receipt = self.receipt(&self.prover(), index, id, true);
+                    let receipt = Sequencer::receipt(&self.prover(), index, id, true);
                     let _ = sub.reply.send(receipt.ok_or(Refusal::Unavailable));
                 } else {
                     batch.waiting.push((index, id, sub.reply));
@@ -250,18 +260,17 @@ impl Sequencer {
 
     /// A receipt for `index` in the current head (proved by `prover`, made for the head).
     fn receipt(
-        &self,
-        prover: &BatchProver<'_>,
+        prover: &HeadProver<'_>,
         index: u64,
         id: StatementId,
         duplicate: bool,
     ) -> Option<Receipt> {
-        let head = self.head.as_ref()?;
+        let checkpoint = prover.checkpoint.clone()?;
         let proof = prover
+            .tree
             .inclusion(index)
             .map_err(|e| tracing::error!(error = %e, index, "cannot prove inclusion"))
             .ok()?;
-        let checkpoint = Arc::new(String::from_utf8_lossy(&head.checkpoint).into_owned());
         Some(Receipt {
             index,
             id,
@@ -271,13 +280,20 @@ impl Sequencer {
         })
     }
 
-    /// A prover for the current head's tree.
-    fn prover(&self) -> BatchProver<'_> {
+    /// A prover for the current head's tree, with its checkpoint note as receipts carry it
+    /// (made once for all the receipts of a batch).
+    fn prover(&self) -> HeadProver<'_> {
         let tiles = OwnTiles {
             store: self.tiles.as_ref(),
             cache: &self.cache,
         };
-        BatchProver::new(tiles, self.head.as_ref().map_or(0, |h| h.size))
+        HeadProver {
+            tree: BatchProver::new(tiles, self.head.as_ref().map_or(0, |h| h.size)),
+            checkpoint: self
+                .head
+                .as_ref()
+                .map(|h| Arc::new(String::from_utf8_lossy(&h.checkpoint).into_owned())),
+        }
     }
 
     /// Makes a batch durable and answers it; see the module documentation.
@@ -360,7 +376,7 @@ impl Sequencer {
         let pending = std::mem::take(&mut self.pending);
         let prover = self.prover();
         for (index, id, duplicate, reply) in pending {
-            let receipt = self.receipt(&prover, index, id, duplicate);
+            let receipt = Sequencer::receipt(&prover, index, id, duplicate);
             let _ = reply.send(receipt.ok_or(Refusal::Unavailable));
         }
     }
@@ -398,6 +414,12 @@ impl Sequencer {
         }
         Ok(out)
     }
+}
+
+/// Proves inclusion in the current head, whose note it carries.
+struct HeadProver<'a> {
+    tree: BatchProver<'a>,
+    checkpoint: Option<Arc<String>>,
 }
 
 fn bundle_path(index: u64, width: usize) -> Result<String, HostError> {
