@@ -4,15 +4,21 @@
 //! makes, so concurrent requests (for different logs, or racing for one) share one SQLite
 //! transaction:
 //!
-//! 1. Under a mutex, a request is decided against the latest checkpoint *accepted* for its
-//!    log — durable or waiting to be — and, if accepted, becomes the log's latest and joins
-//!    the queue with the state it was decided against.
-//! 2. The request then takes the flush lock. If a flush that ran meanwhile already covered
-//!    it, it is done; otherwise it drains the whole queue into one `BEGIN IMMEDIATE`
-//!    transaction, in which each new checkpoint is written by one compare-and-swap
-//!    statement that changes the log's row only if it is still the one the request was
-//!    decided against (another process sharing the file may have moved it), then commits
-//!    (WAL, `synchronous = FULL`: durable).
+//! 1. A request is checked against the latest checkpoint *accepted* for its log — durable
+//!    or waiting to be — and, if it passes, cosigned; both outside the mutex, so that the
+//!    signature, the costliest step, runs on every core at once. Under the mutex it becomes
+//!    the log's latest and joins the queue with the state it was decided against, provided
+//!    that state is still the latest; if another request moved the log meanwhile, it is
+//!    checked again, under the mutex, against the new latest (its signature, which does not
+//!    depend on the state, is kept; one that is refused is dropped, never returned).
+//! 2. The request then waits until a flush covers it. If no flush is running, it leads one:
+//!    it drains the whole queue into one `BEGIN IMMEDIATE` transaction, in which each new
+//!    checkpoint is written by one compare-and-swap statement that changes the log's row
+//!    only if it is still the one the request was decided against (another process sharing
+//!    the file may have moved it), then commits (WAL, `synchronous = FULL`: durable). The
+//!    requests that queued while it committed wait on a condition variable, not on the
+//!    connection's lock, so that the next flush takes them all at once: handing that lock
+//!    from waiter to waiter let a fresh request commit alone in between, one fsync each.
 //! 3. Only a request whose write committed is answered with its cosignature.
 //!
 //! So the witness never cosigns two checkpoints that are not consistent with each other
@@ -24,7 +30,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -61,13 +67,18 @@ struct Pending {
     queue: Vec<Write>,
     next_ticket: u64,
     outcomes: HashMap<u64, bool>,
+    /// A request is committing a batch drained from the queue. While this is false, a
+    /// ticket without an outcome is still in the queue.
+    flushing: bool,
 }
 
 /// The witness's state in SQLite.
 pub struct WitnessState {
-    /// The connection; holding it is the flush lock.
+    /// The connection; only the flush leader and the first read of a log take it.
     conn: Mutex<Connection>,
     pending: Mutex<Pending>,
+    /// Signalled (with `pending`) whenever a flush ends.
+    flushed: Condvar,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,6 +117,7 @@ impl WitnessState {
         Ok(WitnessState {
             conn: Mutex::new(conn),
             pending: Mutex::new(Pending::default()),
+            flushed: Condvar::new(),
         })
     }
 
@@ -114,34 +126,52 @@ impl WitnessState {
         read(&lock(&self.conn), origin)
     }
 
-    /// Runs `decide` on the latest accepted checkpoint of `origin` and, if it accepts,
-    /// stores `checkpoint` with the note it returns, durably (see the module docs), and
-    /// returns the response body it gave. `Err` if the state could not be read or written;
-    /// then nothing was cosigned.
+    /// Runs `check` on the latest accepted checkpoint of `origin` and, if it passes, runs
+    /// `cosign` and stores `checkpoint` with the note it returns, durably (see the module
+    /// docs), and returns the response body it gave. `check` may run twice (outside the
+    /// mutex, then under it if the log moved meanwhile); `cosign` runs once, its result is
+    /// returned only once the note is stored. `Err` if the state could not be read or
+    /// written; then nothing was cosigned.
     pub fn advance(
         &self,
         origin: &Origin,
-        _old: u64,
         checkpoint: &Checkpoint,
-        decide: impl FnOnce(Option<&Cosigned>) -> Result<(Vec<u8>, Vec<u8>), Answer>,
+        check: impl Fn(Option<&Cosigned>) -> Result<(), Answer>,
+        cosign: impl FnOnce() -> Result<(Vec<u8>, Vec<u8>), Answer>,
     ) -> rusqlite::Result<Result<Vec<u8>, Answer>> {
         let key = origin.as_str();
-        if !lock(&self.pending).latest.contains_key(key) {
-            self.load(key)?;
+        let cached = lock(&self.pending).latest.get(key).cloned();
+        let seen = match cached {
+            Some(c) => Some(c),
+            None => self.load(key)?,
+        };
+        if let Err(answer) = check(seen.as_deref()) {
+            return Ok(Err(answer));
         }
-        let (ticket, body) = {
+        let (body, note) = match cosign() {
+            Ok(x) => x,
+            Err(answer) => return Ok(Err(answer)),
+        };
+        let new = Arc::new(Cosigned {
+            size: checkpoint.size(),
+            root: checkpoint.root(),
+            note,
+        });
+        let ticket = {
             let mut p = lock(&self.pending);
-            let prev = p.latest.get(key).map(Arc::as_ref);
-            let (body, note) = match decide(prev) {
-                Ok(x) => x,
-                Err(answer) => return Ok(Err(answer)),
+            let prev = p.latest.get(key);
+            let unchanged = match (prev, &seen) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                // Forgotten since: a write failed or another process moved the row. Only
+                // the file knows the latest now; the client sends again.
+                (None, Some(_)) => return Ok(Err(changed())),
+                (Some(_), None) => false,
             };
+            if !unchanged && let Err(answer) = check(prev.map(Arc::as_ref)) {
+                return Ok(Err(answer));
+            }
             let expected = prev.map(|c| (c.size, c.root));
-            let new = Arc::new(Cosigned {
-                size: checkpoint.size(),
-                root: checkpoint.root(),
-                note,
-            });
             let ticket = p.next_ticket;
             p.next_ticket += 1;
             p.latest.insert(key.to_owned(), Arc::clone(&new));
@@ -151,65 +181,104 @@ impl WitnessState {
                 expected,
                 new,
             });
-            (ticket, body)
+            ticket
         };
         let committed = self.flush_until(ticket)?;
-        Ok(if committed {
-            Ok(body)
-        } else {
-            Err(Answer::Refused(
-                503,
-                "the witness could not record this checkpoint (its state changed meanwhile or a write failed); send it again".into(),
-            ))
+        Ok(if committed { Ok(body) } else { Err(changed()) })
+    }
+
+    /// Caches the durable row of `origin` (unless a request cached a newer one meanwhile)
+    /// and returns the latest accepted checkpoint.
+    fn load(&self, origin: &str) -> rusqlite::Result<Option<Arc<Cosigned>>> {
+        let row = read(&lock(&self.conn), origin)?;
+        let mut p = lock(&self.pending);
+        Ok(match row {
+            Some(row) => Some(Arc::clone(
+                p.latest.entry(origin.to_owned()).or_insert(Arc::new(row)),
+            )),
+            None => p.latest.get(origin).cloned(),
         })
     }
 
-    /// Caches the durable row of `origin` (unless a request cached a newer one meanwhile).
-    fn load(&self, origin: &str) -> rusqlite::Result<()> {
-        let row = read(&lock(&self.conn), origin)?;
-        let mut p = lock(&self.pending);
-        if let Some(row) = row {
-            p.latest.entry(origin.to_owned()).or_insert(Arc::new(row));
-        }
-        Ok(())
-    }
-
-    /// Waits until `ticket` is flushed, flushing the queue itself if no one else did;
-    /// returns whether its write committed.
+    /// Waits until `ticket` is flushed, leading a flush of the whole queue when none is
+    /// running; returns whether its write committed.
     fn flush_until(&self, ticket: u64) -> rusqlite::Result<bool> {
-        let mut conn = lock(&self.conn);
-        if let Some(ok) = lock(&self.pending).outcomes.remove(&ticket) {
-            return Ok(ok);
-        }
-        let writes = std::mem::take(&mut lock(&self.pending).queue);
-        let result = commit(&mut conn, &writes);
         let mut p = lock(&self.pending);
-        let applied = match result {
-            Ok(applied) => applied,
-            Err(e) => {
+        loop {
+            if let Some(ok) = p.outcomes.remove(&ticket) {
+                return Ok(ok);
+            }
+            if !p.flushing {
+                break;
+            }
+            p = self.flushed.wait(p).unwrap_or_else(PoisonError::into_inner);
+        }
+        // No flush is running and `ticket` has no outcome: it is in the queue. Lead.
+        p.flushing = true;
+        let writes = std::mem::take(&mut p.queue);
+        drop(p);
+        // Whatever happens below, even a panic, the batch gets outcomes and the waiters
+        // are woken: a waiter must never be left waiting for a flush that ended.
+        let mut flush = Flush {
+            state: self,
+            writes: &writes,
+            applied: None,
+        };
+        let result = commit(&mut lock(&self.conn), &writes).map(|applied| {
+            let own = writes
+                .iter()
+                .zip(&applied)
+                .any(|(w, ok)| w.ticket == ticket && *ok);
+            flush.applied = Some(applied);
+            own
+        });
+        drop(flush);
+        lock(&self.pending).outcomes.remove(&ticket);
+        result
+    }
+}
+
+/// A flush in progress: when dropped, it records the batch's outcomes (all failed unless
+/// `applied` says which committed), ends the flush and wakes the waiters.
+struct Flush<'a> {
+    state: &'a WitnessState,
+    writes: &'a [Write],
+    applied: Option<Vec<bool>>,
+}
+
+impl Drop for Flush<'_> {
+    fn drop(&mut self) {
+        let mut p = lock(&self.state.pending);
+        match &self.applied {
+            Some(applied) => {
+                for (w, ok) in self.writes.iter().zip(applied) {
+                    if !ok {
+                        // Another process moved the row: the file is the truth again.
+                        p.latest.remove(&w.origin);
+                    }
+                    p.outcomes.insert(w.ticket, *ok);
+                }
+            }
+            None => {
                 // Nothing was written: forget every decision of this batch.
                 p.latest.clear();
-                for w in &writes {
+                for w in self.writes {
                     p.outcomes.insert(w.ticket, false);
                 }
-                p.outcomes.remove(&ticket);
-                return Err(e);
-            }
-        };
-        let mut own = false;
-        for (w, ok) in writes.iter().zip(applied) {
-            if !ok {
-                // Another process moved the row: the file is the truth again.
-                p.latest.remove(&w.origin);
-            }
-            if w.ticket == ticket {
-                own = ok;
-            } else {
-                p.outcomes.insert(w.ticket, ok);
             }
         }
-        Ok(own)
+        p.flushing = false;
+        drop(p);
+        self.state.flushed.notify_all();
     }
+}
+
+/// The answer to a request that was decided but could not be recorded.
+fn changed() -> Answer {
+    Answer::Refused(
+        503,
+        "the witness could not record this checkpoint (its state changed meanwhile or a write failed); send it again".into(),
+    )
 }
 
 /// Writes every decided checkpoint whose row is still as expected, in one durable
