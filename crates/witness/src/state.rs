@@ -16,9 +16,11 @@
 //!    checkpoint is written by one compare-and-swap statement that changes the log's row
 //!    only if it is still the one the request was decided against (another process sharing
 //!    the file may have moved it), then commits (WAL, `synchronous = FULL`: durable). The
-//!    requests that queued while it committed wait on a condition variable, not on the
-//!    connection's lock, so that the next flush takes them all at once: handing that lock
-//!    from waiter to waiter let a fresh request commit alone in between, one fsync each.
+//!    requests that queued meanwhile sleep (each parked on its own `Slot`) until the
+//!    leader wakes each of its batch with the outcome, and the first of the next batch to
+//!    lead it: every request wakes once. (Waiting on the connection's lock instead let a
+//!    fresh request commit alone between two waiters, one fsync each; one condition
+//!    variable for all woke every waiter at every flush, half of them for nothing.)
 //! 3. Only a request whose write committed is answered with its cosignature.
 //!
 //! So the witness never cosigns two checkpoints that are not consistent with each other
@@ -30,7 +32,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -49,26 +52,48 @@ pub struct Cosigned {
     pub note: Vec<u8>,
 }
 
+/// Where a queued request sleeps and learns what became of its write.
+struct Slot {
+    /// The request's thread, woken by whoever changes `state`.
+    thread: std::thread::Thread,
+    /// [`WAITING`], [`LEAD`], [`COMMITTED`] or [`FAILED`].
+    state: AtomicU8,
+}
+
+/// The write is queued; a flush will take it.
+const WAITING: u8 = 0;
+/// The request is to lead the next flush.
+const LEAD: u8 = 1;
+/// The write committed.
+const COMMITTED: u8 = 2;
+/// The write was not made: the row had moved, or the transaction failed.
+const FAILED: u8 = 3;
+
+impl Slot {
+    fn set(&self, state: u8) {
+        self.state.store(state, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
 /// A decided checkpoint waiting to be made durable.
 struct Write {
-    ticket: u64,
+    slot: Arc<Slot>,
     origin: String,
     /// What the log's row must still hold (size, root) for the write to apply.
     expected: Option<(u64, tlog::Hash)>,
     new: Arc<Cosigned>,
 }
 
-/// The in-memory side: the latest accepted checkpoint per log, the queue, and the
-/// outcome of flushed tickets not yet collected by their requests.
+/// The in-memory side: the latest accepted checkpoint per log and the queue.
 #[derive(Default)]
 struct Pending {
     /// Shared with the queue, so that accepting a checkpoint does not copy its note.
     latest: HashMap<String, Arc<Cosigned>>,
     queue: Vec<Write>,
-    next_ticket: u64,
-    outcomes: HashMap<u64, bool>,
-    /// A request is committing a batch drained from the queue. While this is false, a
-    /// ticket without an outcome is still in the queue.
+    /// A request leads a flush, or has been told to ([`LEAD`]). While this is true, the
+    /// leader (the current one, or the one it names when it is done) takes every write
+    /// in the queue; while it is false, the queue is empty.
     flushing: bool,
 }
 
@@ -77,8 +102,6 @@ pub struct WitnessState {
     /// The connection; only the flush leader and the first read of a log take it.
     conn: Mutex<Connection>,
     pending: Mutex<Pending>,
-    /// Signalled (with `pending`) whenever a flush ends.
-    flushed: Condvar,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -117,7 +140,6 @@ impl WitnessState {
         Ok(WitnessState {
             conn: Mutex::new(conn),
             pending: Mutex::new(Pending::default()),
-            flushed: Condvar::new(),
         })
     }
 
@@ -157,7 +179,11 @@ impl WitnessState {
             root: checkpoint.root(),
             note,
         });
-        let ticket = {
+        let slot = Arc::new(Slot {
+            thread: std::thread::current(),
+            state: AtomicU8::new(WAITING),
+        });
+        {
             let mut p = lock(&self.pending);
             let prev = p.latest.get(key);
             let unchanged = match (prev, &seen) {
@@ -172,18 +198,19 @@ impl WitnessState {
                 return Ok(Err(answer));
             }
             let expected = prev.map(|c| (c.size, c.root));
-            let ticket = p.next_ticket;
-            p.next_ticket += 1;
             p.latest.insert(key.to_owned(), Arc::clone(&new));
             p.queue.push(Write {
-                ticket,
+                slot: Arc::clone(&slot),
                 origin: key.to_owned(),
                 expected,
                 new,
             });
-            ticket
-        };
-        let committed = self.flush_until(ticket)?;
+            if !p.flushing {
+                p.flushing = true;
+                slot.state.store(LEAD, Ordering::Relaxed);
+            }
+        }
+        let committed = self.wait(&slot)?;
         Ok(if committed { Ok(body) } else { Err(changed()) })
     }
 
@@ -200,46 +227,41 @@ impl WitnessState {
         })
     }
 
-    /// Waits until `ticket` is flushed, leading a flush of the whole queue when none is
-    /// running; returns whether its write committed.
-    fn flush_until(&self, ticket: u64) -> rusqlite::Result<bool> {
-        let mut p = lock(&self.pending);
+    /// Sleeps until the write of `slot` is flushed, leading a flush when told to; returns
+    /// whether the write committed.
+    fn wait(&self, slot: &Slot) -> rusqlite::Result<bool> {
         loop {
-            if let Some(ok) = p.outcomes.remove(&ticket) {
-                return Ok(ok);
+            match slot.state.load(Ordering::Acquire) {
+                WAITING => std::thread::park(),
+                LEAD => {
+                    // Reset first: the flush below sets this slot's outcome.
+                    slot.state.store(WAITING, Ordering::Relaxed);
+                    self.flush()?;
+                }
+                state => return Ok(state == COMMITTED),
             }
-            if !p.flushing {
-                break;
-            }
-            p = self.flushed.wait(p).unwrap_or_else(PoisonError::into_inner);
         }
-        // No flush is running and `ticket` has no outcome: it is in the queue. Lead.
-        p.flushing = true;
-        let writes = std::mem::take(&mut p.queue);
-        drop(p);
-        // Whatever happens below, even a panic, the batch gets outcomes and the waiters
-        // are woken: a waiter must never be left waiting for a flush that ended.
+    }
+
+    /// Commits every queued write in one transaction (see the module docs). `Err` if the
+    /// transaction failed; then every write of the batch is told it failed.
+    fn flush(&self) -> rusqlite::Result<()> {
+        let writes = std::mem::take(&mut lock(&self.pending).queue);
+        // Whatever happens below, even a panic, the batch gets outcomes and the next
+        // leader is named: no request may be left asleep.
         let mut flush = Flush {
             state: self,
             writes: &writes,
             applied: None,
         };
-        let result = commit(&mut lock(&self.conn), &writes).map(|applied| {
-            let own = writes
-                .iter()
-                .zip(&applied)
-                .any(|(w, ok)| w.ticket == ticket && *ok);
-            flush.applied = Some(applied);
-            own
-        });
-        drop(flush);
-        lock(&self.pending).outcomes.remove(&ticket);
-        result
+        let result = commit(&mut lock(&self.conn), &writes);
+        result.map(|applied| flush.applied = Some(applied))
     }
 }
 
-/// A flush in progress: when dropped, it records the batch's outcomes (all failed unless
-/// `applied` says which committed), ends the flush and wakes the waiters.
+/// A flush in progress: when dropped, it forgets what the file refused, names the next
+/// leader if requests queued meanwhile, and wakes each request of the batch with its
+/// outcome (all failed unless `applied` says which committed).
 struct Flush<'a> {
     state: &'a WitnessState,
     writes: &'a [Write],
@@ -248,28 +270,35 @@ struct Flush<'a> {
 
 impl Drop for Flush<'_> {
     fn drop(&mut self) {
-        let mut p = lock(&self.state.pending);
-        match &self.applied {
-            Some(applied) => {
-                for (w, ok) in self.writes.iter().zip(applied) {
-                    if !ok {
-                        // Another process moved the row: the file is the truth again.
-                        p.latest.remove(&w.origin);
+        let next = {
+            let mut p = lock(&self.state.pending);
+            match &self.applied {
+                Some(applied) => {
+                    for (w, ok) in self.writes.iter().zip(applied) {
+                        if !ok {
+                            // Another process moved the row: the file is the truth again.
+                            p.latest.remove(&w.origin);
+                        }
                     }
-                    p.outcomes.insert(w.ticket, *ok);
                 }
-            }
-            None => {
                 // Nothing was written: forget every decision of this batch.
-                p.latest.clear();
-                for w in self.writes {
-                    p.outcomes.insert(w.ticket, false);
-                }
+                None => p.latest.clear(),
             }
+            let next = p.queue.first().map(|w| Arc::clone(&w.slot));
+            p.flushing = next.is_some();
+            next
+        };
+        if let Some(next) = next {
+            next.set(LEAD);
         }
-        p.flushing = false;
-        drop(p);
-        self.state.flushed.notify_all();
+        for (i, w) in self.writes.iter().enumerate() {
+            let ok = self
+                .applied
+                .as_ref()
+                .and_then(|a| a.get(i).copied())
+                .unwrap_or(false);
+            w.slot.set(if ok { COMMITTED } else { FAILED });
+        }
     }
 }
 
