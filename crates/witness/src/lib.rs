@@ -157,9 +157,12 @@ impl Witness {
                 ),
             );
         }
-        match self.state.advance(&log.origin, old, &checkpoint, |prev| {
-            self.check(prev, old, &proof, &checkpoint, note)
-        }) {
+        match self.state.advance(
+            &log.origin,
+            &checkpoint,
+            |prev| check(prev, old, &proof, &checkpoint),
+            || self.cosign(&checkpoint, note),
+        ) {
             Ok(Ok(cosigned_note)) => Answer::Cosigned(cosigned_note),
             Ok(Err(answer)) => answer,
             Err(e) => {
@@ -169,56 +172,10 @@ impl Witness {
         }
     }
 
-    /// The checks against the stored checkpoint, and the cosignature; run inside the
-    /// state's transaction so that check and update are one atomic step. Returns the
-    /// response body and the note to store (the checkpoint with our cosignature), or the
-    /// refusal.
-    fn check(
-        &self,
-        prev: Option<&Cosigned>,
-        old: u64,
-        proof: &[tlog::Hash],
-        cp: &Checkpoint,
-        note: Note,
-    ) -> Result<(Vec<u8>, Vec<u8>), Answer> {
-        let stored = prev.map_or(0, |p| p.size);
-        if old != stored {
-            return Err(Answer::Conflict(stored));
-        }
-        if cp.size() == 0 && cp.root() != tlog::empty_root() {
-            return Err(Answer::Refused(
-                422,
-                "a checkpoint of size 0 must have the empty tree's root".into(),
-            ));
-        }
-        match prev {
-            None if !proof.is_empty() => {
-                return Err(Answer::Refused(
-                    422,
-                    "old size 0 takes an empty consistency proof".into(),
-                ));
-            }
-            None => {}
-            Some(p) if p.size == cp.size() && p.root != cp.root() => {
-                let body = format!(
-                    "this witness cosigned another tree of size {}\n\n{}",
-                    p.size,
-                    String::from_utf8_lossy(&p.note)
-                );
-                return Err(Answer::Refused(422, body));
-            }
-            Some(p) if p.size == cp.size() => {}
-            Some(p) => {
-                if let Err(e) = verify_consistency(p.size, cp.size(), &p.root, &cp.root(), proof) {
-                    let body = format!(
-                        "the consistency proof from size {} fails: {e}\n\n{}",
-                        p.size,
-                        String::from_utf8_lossy(&p.note)
-                    );
-                    return Err(Answer::Refused(422, body));
-                }
-            }
-        }
+    /// The cosignature of `cp` as of now: the response body, and the note to store (the
+    /// checkpoint with our cosignature). Returned to the client only once [`check`] passed
+    /// and the note is durably stored.
+    fn cosign(&self, cp: &Checkpoint, note: Note) -> Result<(Vec<u8>, Vec<u8>), Answer> {
         let now = (self.clock)().min(tlog::cosignature::MAX_TIMESTAMP);
         let line = self
             .cosigner
@@ -231,6 +188,51 @@ impl Witness {
             .add_signature(line)
             .map_err(|e| Answer::Refused(500, format!("cannot cosign: {e}")))?;
         Ok((body, stored_note.to_bytes()))
+    }
+}
+
+/// The checks of `cp` (with `old` and `proof`) against the latest checkpoint the witness
+/// accepted; run by the state against the latest it holds, so that check and update are
+/// one atomic step.
+fn check(
+    prev: Option<&Cosigned>,
+    old: u64,
+    proof: &[tlog::Hash],
+    cp: &Checkpoint,
+) -> Result<(), Answer> {
+    let stored = prev.map_or(0, |p| p.size);
+    if old != stored {
+        return Err(Answer::Conflict(stored));
+    }
+    if cp.size() == 0 && cp.root() != tlog::empty_root() {
+        return Err(Answer::Refused(
+            422,
+            "a checkpoint of size 0 must have the empty tree's root".into(),
+        ));
+    }
+    match prev {
+        None if !proof.is_empty() => Err(Answer::Refused(
+            422,
+            "old size 0 takes an empty consistency proof".into(),
+        )),
+        None => Ok(()),
+        Some(p) if p.size == cp.size() && p.root != cp.root() => {
+            let body = format!(
+                "this witness cosigned another tree of size {}\n\n{}",
+                p.size,
+                String::from_utf8_lossy(&p.note)
+            );
+            Err(Answer::Refused(422, body))
+        }
+        Some(p) if p.size == cp.size() => Ok(()),
+        Some(p) => verify_consistency(p.size, cp.size(), &p.root, &cp.root(), proof).map_err(|e| {
+            let body = format!(
+                "the consistency proof from size {} fails: {e}\n\n{}",
+                p.size,
+                String::from_utf8_lossy(&p.note)
+            );
+            Answer::Refused(422, body)
+        }),
     }
 }
 
