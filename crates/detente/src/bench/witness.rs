@@ -37,7 +37,7 @@ use witness::{Answer, Witness};
 
 use super::{
     Conn, Founded, ORIGIN, Sample, found_group, generate_members, percentile, post_request,
-    print_baseline, run_bench,
+    print_baseline, run_bench, verify_rate_cpu,
 };
 use crate::cli::BenchWitnessArgs;
 
@@ -237,35 +237,6 @@ fn checkpoint_sample() -> Vec<Sample> {
             (key.verifying_key(), message, sig)
         })
         .collect()
-}
-
-/// Verifications per second of this thread's CPU time (one core), or of the wall clock
-/// where the thread's CPU time cannot be read.
-fn verify_rate_cpu(sample: &[Sample]) -> anyhow::Result<f64> {
-    let (cpu, started) = (thread_cpu_seconds(), Instant::now());
-    let mut bad = 0usize;
-    for (key, message, sig) in sample {
-        if key
-            .verify_strict(std::hint::black_box(message), sig)
-            .is_err()
-        {
-            bad += 1;
-        }
-    }
-    let seconds = match (cpu, thread_cpu_seconds()) {
-        (Some(before), Some(after)) if after > before => after - before,
-        _ => started.elapsed().as_secs_f64(),
-    };
-    anyhow::ensure!(bad == 0, "{bad} sample signatures do not verify");
-    Ok(sample.len() as f64 / seconds)
-}
-
-/// CPU time this thread has run, in nanoseconds precision (the first field of
-/// `/proc/thread-self/schedstat`); `None` where it cannot be read.
-fn thread_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
-    Some(ns as f64 / 1e9)
 }
 
 /// One witness cosigns every chain, each log on a thread of its own (so that requests for
