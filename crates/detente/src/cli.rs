@@ -99,8 +99,8 @@ pub struct HostArgs {
     /// Keep the read path (tiles, entry bundles, checkpoint, blobs) elsewhere: file:///DIR,
     /// or s3://BUCKET/PREFIX on S3-compatible storage, with endpoint, region and
     /// credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and
-    /// AWS_SECRET_ACCESS_KEY (AWS_ALLOW_HTTP=true for a plain-HTTP endpoint)
-    /// [default: DIR/tiles].
+    /// AWS_SECRET_ACCESS_KEY (AWS_ALLOW_HTTP=true for a plain-HTTP endpoint), or from the
+    /// config file's [s3] table, which wins [default: DIR/tiles].
     #[arg(long, env = "DETENTE_HOST_TILES")]
     pub tiles: Option<host::config::TilesUrl>,
     /// Address to listen on [default: 127.0.0.1:8470].
@@ -109,8 +109,9 @@ pub struct HostArgs {
     /// The assembled genesis statement; needed on first start.
     #[arg(long)]
     pub genesis: Option<PathBuf>,
-    /// A TOML file with the same keys (data, state, tiles, listen, genesis, [batch], [limits]); flags
-    /// given on the command line win. Unknown keys are an error.
+    /// A TOML file with the same keys (data, state, tiles, listen, genesis, advertise,
+    /// lease_ms, [s3], [batch], [limits]); flags given on the command line win. Unknown keys
+    /// are an error.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Longest a statement waits for its batch, in milliseconds [default: 100].

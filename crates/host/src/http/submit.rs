@@ -160,6 +160,7 @@ async fn prepare(app: Arc<App>, items: Vec<Value>) -> Result<Vec<Prepared>, ApiE
         .map_err(|e| ApiError::Internal(format!("verification task: {e}")))
 }
 
+/// Parses and verifies `items` on the calling thread.
 fn verify_all(app: &App, items: Vec<Value>) -> Vec<Prepared> {
     items
         .into_iter()
