@@ -3,12 +3,15 @@
 
 mod common;
 
+use std::collections::HashMap;
+
 use common::{Wg, bundle, id, t};
 use proptest::prelude::*;
 use statement::build::Draft;
+use statement::group::{Logged, Refused, Rules, SignatureCheck};
 use statement::kind::MessageContent;
 use statement::seal::unseal;
-use statement::{Group, Signed, Stance, Tlp};
+use statement::{Group, Signed, Stance, StatementId, Tlp};
 
 const NAMES: [&str; 3] = ["cert-a", "cert-b", "cert-c"];
 
@@ -42,6 +45,27 @@ fn replay(log: &[Signed]) -> Group {
     g
 }
 
+/// The whole log by id, as a store the lean fold looks statements up in.
+fn stored(log: &[Signed]) -> HashMap<StatementId, Logged> {
+    (0u64..)
+        .zip(log)
+        .map(|(index, s)| {
+            let kind = s.statement().kind;
+            (s.id(), Logged { index, kind })
+        })
+        .collect()
+}
+
+/// The lean fold over the first `n` statements of `log`, looking up in the whole log.
+fn replay_rules(log: &[Signed], n: usize) -> Rules {
+    let store = stored(log);
+    let mut rules = Rules::new();
+    for s in &log[..n] {
+        rules.apply(s, SignatureCheck::Verify, &store).unwrap();
+    }
+    rules
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -50,6 +74,8 @@ proptest! {
         let wg = play(&ops);
         let once = replay(&wg.log);
         prop_assert!(once == wg.group);
+        let rules = replay_rules(&wg.log, wg.log.len());
+        prop_assert!(rules.size() == once.size() && rules.members() == once.members());
         let leaves: Vec<Signed> = wg.log.iter().map(|s| Signed::from_leaf(s.leaf()).unwrap()).collect();
         prop_assert!(replay(&leaves) == once);
         // What a host reads from a submitted body (parsed once, then canonicalised) is the
@@ -76,7 +102,12 @@ proptest! {
         leaf[at] ^= 1 << bit;
         if let Ok(tampered) = Signed::from_leaf(&leaf) {
             let mut g = prefix.clone();
-            prop_assert!(g.apply(&tampered).is_err(), "a flipped bit at {} of statement {} was accepted", at, n);
+            let refused = g.apply(&tampered);
+            prop_assert!(refused.is_err(), "a flipped bit at {} of statement {} was accepted", at, n);
+            // The lean fold, looking up in the whole (untampered) log, refuses it alike.
+            let mut rules = replay_rules(&wg.log, n);
+            let lean = rules.apply(&tampered, SignatureCheck::Verify, &stored(&wg.log));
+            prop_assert_eq!(lean.map(|_| ()), refused.map(|_| ()).map_err(Refused::Rule));
         }
     }
 

@@ -4,14 +4,15 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use common::{Wg, bundle, id, log_signer, signing_key, t};
 use serde_json::json;
 use statement::build::{Author, Draft};
 use statement::envelope::FormatError;
+use statement::group::{Logged, Refused, Rules, SignatureCheck};
 use statement::kind::Kind;
-use statement::{Digest, Group, Rejection, Signed, Stance, Tlp};
+use statement::{Digest, Group, Rejection, Signed, Stance, StatementId, Tlp};
 
 const ALL_CODES: [&str; 22] = [
     "malformed",
@@ -51,6 +52,34 @@ fn refuse(g: &mut Group, s: &Signed) -> Rejection {
     r
 }
 
+/// [`refuse`] on the working group's state, and the same refusal, with the same rejection
+/// and no change, from the lean fold ([`Rules`]) over the same log kept elsewhere. That
+/// store holds the refused statement too, past the fold's size, where it must not be seen.
+fn refuse_in(wg: &Wg, s: &Signed) -> Rejection {
+    let r = refuse(&mut wg.group.clone(), s);
+    let mut stored: HashMap<StatementId, Logged> = HashMap::new();
+    for (i, x) in wg.log.iter().chain([s]).enumerate() {
+        let kind = x.statement().kind;
+        stored.entry(x.id()).or_insert(Logged {
+            index: i as u64,
+            kind,
+        });
+    }
+    let mut rules = Rules::new();
+    for x in &wg.log {
+        rules.apply(x, SignatureCheck::Verify, &stored).unwrap();
+    }
+    let before = rules.clone();
+    let lean = rules.apply(s, SignatureCheck::Verify, &stored);
+    assert_eq!(
+        lean,
+        Err(Refused::Rule(r.clone())),
+        "the lean fold decided otherwise"
+    );
+    assert!(before == rules, "a refused statement changed the lean fold");
+    r
+}
+
 /// Signs `draft` as `name` at the next place in its chain without advancing it.
 fn next(wg: &Wg, name: &str, draft: Draft) -> Signed {
     let author = &wg
@@ -83,7 +112,7 @@ fn every_rejection_variant_is_produced() {
     assert_eq!(record(refuse(&mut empty, &early)), Rejection::NotFounded);
     let genesis_again = wg.log[0].clone();
     assert!(matches!(
-        record(refuse(&mut wg.group, &genesis_again)),
+        record(refuse_in(&wg, &genesis_again)),
         Rejection::AlreadyFounded
     ));
 
@@ -92,21 +121,21 @@ fn every_rejection_variant_is_produced() {
         .sign_at(Draft::message("hi"), &t(1), 2, Some(wg.log[0].id()))
         .unwrap();
     assert!(matches!(
-        record(refuse(&mut wg.group, &stranger)),
+        record(refuse_in(&wg, &stranger)),
         Rejection::WrongGroup { .. }
     ));
     let nobody = Author::new(common::ORIGIN, id("cert-z"), signing_key("cert-z", 0))
         .sign_at(Draft::message("hi"), &t(1), 1, None)
         .unwrap();
     assert!(matches!(
-        record(refuse(&mut wg.group, &nobody)),
+        record(refuse_in(&wg, &nobody)),
         Rejection::UnknownAuthor { .. }
     ));
     let forged = Author::new(common::ORIGIN, id("cert-b"), signing_key("mallory", 0))
         .sign_at(Draft::message("I resign"), &t(1), 1, None)
         .unwrap();
     assert_eq!(
-        record(refuse(&mut wg.group, &forged)),
+        record(refuse_in(&wg, &forged)),
         Rejection::BadSignature {
             author: id("cert-b")
         }
@@ -116,7 +145,7 @@ fn every_rejection_variant_is_produced() {
     let first = wg.post("cert-b", Draft::message("first"), 5);
     let dup = wg.log.last().unwrap().clone();
     assert_eq!(
-        record(refuse(&mut wg.group, &dup)),
+        record(refuse_in(&wg, &dup)),
         Rejection::Duplicate {
             id: first.id,
             index: first.index
@@ -128,7 +157,7 @@ fn every_rejection_variant_is_produced() {
         .sign_at(Draft::message("skip"), &t(6), 3, Some(first.id))
         .unwrap();
     assert!(matches!(
-        record(refuse(&mut wg.group, &gap)),
+        record(refuse_in(&wg, &gap)),
         Rejection::SeqGap {
             expected: 2,
             got: 3,
@@ -139,7 +168,7 @@ fn every_rejection_variant_is_produced() {
         .sign_at(Draft::message("again"), &t(6), 1, None)
         .unwrap();
     assert!(matches!(
-        record(refuse(&mut wg.group, &repeat)),
+        record(refuse_in(&wg, &repeat)),
         Rejection::SeqRepeat {
             expected: 2,
             got: 1,
@@ -150,7 +179,7 @@ fn every_rejection_variant_is_produced() {
         .sign_at(Draft::message("x"), &t(6), 2, Some(wg.log[0].id()))
         .unwrap();
     assert!(matches!(
-        record(refuse(&mut wg.group, &wrong_prev)),
+        record(refuse_in(&wg, &wrong_prev)),
         Rejection::PrevMismatch { .. }
     ));
 
@@ -158,12 +187,12 @@ fn every_rejection_variant_is_produced() {
     let unknown = Digest::of(b"not in the log");
     let s = next(&wg, "cert-b", Draft::message("re").refs(&[unknown]));
     assert_eq!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::UnknownRef { id: unknown }
     );
     let s = next(&wg, "cert-b", Draft::message("psst").to(&[id("cert-z")]));
     assert_eq!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::NotAMember {
             member: id("cert-z")
         }
@@ -174,7 +203,7 @@ fn every_rejection_variant_is_produced() {
         Draft::new(Kind::Message, json!({ "text": "x", "colour": "red" })),
     );
     assert!(matches!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::Malformed(FormatError::Field { .. })
     ));
 
@@ -182,7 +211,7 @@ fn every_rejection_variant_is_produced() {
     let c_entry = wg.party("cert-c").entry.clone();
     let s = next(&wg, "cert-b", Draft::add_member(&c_entry));
     assert_eq!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::MemberExists {
             member: id("cert-c")
         }
@@ -195,7 +224,7 @@ fn every_rejection_variant_is_produced() {
         .id;
     let s = next(&wg, "cert-b", Draft::amendment("Norm", "Text two.", 2, msg));
     assert!(matches!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::WrongRefKind {
             expected: Kind::Proposal,
             ..
@@ -203,7 +232,7 @@ fn every_rejection_variant_is_produced() {
     ));
     let s = next(&wg, "cert-b", Draft::amendment("Norm", "Text two.", 3, p1));
     assert!(matches!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::ProposalVersion {
             expected: 2,
             got: 3,
@@ -212,7 +241,7 @@ fn every_rejection_variant_is_produced() {
     ));
     let s = next(&wg, "cert-b", Draft::position(p1, Stance::Approve, None));
     assert!(matches!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::StanceNotAllowed {
             stance: Stance::Approve,
             ..
@@ -225,7 +254,7 @@ fn every_rejection_variant_is_produced() {
         Draft::agreement("Norm", p1, Digest::of(b"other"), &[id("cert-a")]),
     );
     assert!(matches!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::UnknownTextHash { .. }
     ));
     let agreement = wg
@@ -237,12 +266,12 @@ fn every_rejection_variant_is_produced() {
         .id;
     let s = next(&wg, "cert-a", Draft::sign(agreement, Digest::of(b"other")));
     assert!(matches!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::SignHashMismatch { .. }
     ));
     let s = next(&wg, "cert-c", Draft::sign(agreement, h1));
     assert_eq!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::NotASignatory {
             member: id("cert-c")
         }
@@ -255,7 +284,7 @@ fn every_rejection_variant_is_produced() {
         Draft::equivocation(&wg.log[1].clone(), &wg.log[1].clone()),
     );
     assert!(matches!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::InvalidEvidence { .. }
     ));
     let a1 = b_author.sign_at(Draft::message("one"), &t(20), 9, None);
@@ -271,10 +300,7 @@ fn every_rejection_variant_is_produced() {
         .unwrap();
     wg.post("cert-a", Draft::equivocation(&x, &y), 21);
     let s = next(&wg, "cert-c", Draft::equivocation(&y, &x));
-    assert_eq!(
-        record(refuse(&mut wg.group, &s)),
-        Rejection::DuplicateEvidence
-    );
+    assert_eq!(record(refuse_in(&wg, &s)), Rejection::DuplicateEvidence);
 
     // Removal: once removed, a member can no longer speak.
     let removal = wg
@@ -292,7 +318,7 @@ fn every_rejection_variant_is_produced() {
     );
     let s = next(&wg, "cert-c", Draft::message("still here?"));
     assert_eq!(
-        record(refuse(&mut wg.group, &s)),
+        record(refuse_in(&wg, &s)),
         Rejection::RemovedMember {
             author: id("cert-c")
         }

@@ -1,5 +1,6 @@
 //! Phase two of the fold: record a statement that [`super::check`] accepted. Nothing here
-//! can fail; every rule was decided in phase one.
+//! can fail; every rule was decided in phase one. A lean group ([`super::Rules`]) records
+//! only what the rules consult.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,9 @@ impl Group {
         match body {
             Body::Genesis(b) => self.found(*b, &mut effects),
             Body::Member(b) => self.propose_change(said.clone(), *b),
+            // What only views read; a lean fold (`Rules`) does not keep it.
+            Body::Message(_) | Body::Report(_) | Body::Request(_) | Body::Receipt(_)
+                if self.lean => {}
             Body::Message(_) => self.add_message(
                 said.clone(),
                 s.refs.first(),
@@ -80,13 +84,15 @@ impl Group {
             author.last_seq = s.seq;
             author.last_id = Some(said.id);
         }
-        self.statements.insert(
-            said.id,
-            Logged {
-                index,
-                kind: s.kind,
-            },
-        );
+        if !self.lean {
+            self.statements.insert(
+                said.id,
+                Logged {
+                    index,
+                    kind: s.kind,
+                },
+            );
+        }
         self.size += 1;
         Applied {
             index,
@@ -255,12 +261,14 @@ impl Group {
     ) {
         let author = record.said.author.clone();
         let (index, stance, said) = (record.said.index, record.stance, record.said.clone());
-        self.positions
-            .entry(target)
-            .or_default()
-            .entry(author.clone())
-            .or_default()
-            .push(record);
+        if !self.lean {
+            self.positions
+                .entry(target)
+                .or_default()
+                .entry(author.clone())
+                .or_default()
+                .push(record);
+        }
         match stance {
             Stance::Approve => self.approve_change(target, author, index, effects),
             Stance::Sign => {

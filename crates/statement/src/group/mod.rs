@@ -14,13 +14,17 @@
 mod check;
 mod commit;
 mod evidence;
+mod lookup;
 mod rejection;
+mod rules;
 mod standing;
 mod state;
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use lookup::{Lookup, Refused};
 pub use rejection::Rejection;
+pub use rules::Rules;
 pub use standing::Standing;
 pub use state::{
     Accused, Agreement, Applied, ChangeOutcome, Effect, Evidence, Logged, Member, MemberChange,
@@ -48,6 +52,9 @@ pub enum SignatureCheck<'a> {
 /// The state of a group, folded from its log.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
+    /// Keeps only what the rules consult (see [`Rules`]): no record of messages, threads,
+    /// requests, reports or positions, and no index of statements (a [`Lookup`] is).
+    lean: bool,
     genesis: Option<GenesisDocument>,
     members: BTreeMap<MemberId, Member>,
     statements: HashMap<StatementId, Logged>,
@@ -84,14 +91,21 @@ impl Group {
         signed: &Signed,
         sig: SignatureCheck<'_>,
     ) -> Result<Applied, Rejection> {
-        let body = check::check(self, signed, sig)?;
+        let body = check::check(self, &lookup::Held(&self.statements), signed, sig)
+            .map_err(Refused::into_rejection)?;
         Ok(self.commit(signed, body))
     }
 
     /// Decides whether `signed` may be the next statement, without changing anything.
     /// Returns its parsed body.
     pub fn check(&self, signed: &Signed) -> Result<Body, Rejection> {
-        check::check(self, signed, SignatureCheck::Verify)
+        check::check(
+            self,
+            &lookup::Held(&self.statements),
+            signed,
+            SignatureCheck::Verify,
+        )
+        .map_err(Refused::into_rejection)
     }
 
     /// Number of statements applied: the log index the next one gets.
