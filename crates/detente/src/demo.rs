@@ -388,7 +388,7 @@ async fn report(d: &mut Demo, amber: statement::StatementId) -> anyhow::Result<s
             .statement(&amber)?
             .context("the AMBER report is in every replica")?;
         let (_, view) = content(node, &s);
-        let g = node.group();
+        let g = node.group()?;
         let line = format!(
             "  {:<12} verified {} statements; {} threads, {} reports, {} proposals, {} agreement(s); AMBER report: {}",
             node.member().as_str(),

@@ -114,7 +114,7 @@ fn seal_if(node: &Node, draft: Draft, to: &[String], must: bool) -> anyhow::Resu
 }
 
 fn build(node: &Node, what: PostCommand) -> anyhow::Result<Draft> {
-    let g = node.group();
+    let g = node.group()?;
     Ok(match what {
         PostCommand::Message {
             text,

@@ -55,7 +55,7 @@ fn statement(node: &Node, id: &StatementId) -> anyhow::Result<(u64, Signed)> {
 
 pub fn read(a: ReadArgs) -> anyhow::Result<()> {
     let node = open(&a.node)?;
-    let g = node.group();
+    let g = node.group()?;
     let mut threads: Vec<_> = g.threads().values().collect();
     threads.sort_by_key(|t| std::cmp::Reverse(t.last_index));
     if let Some(root) = &a.thread {
@@ -113,7 +113,7 @@ pub fn show(a: ShowArgs) -> anyhow::Result<()> {
     let (index, s) = statement(&node, &id)?;
     let st = s.statement();
     let key = node
-        .group()
+        .group()?
         .member(&st.author)
         .map(|m| m.key.key_id())
         .unwrap_or_default();
@@ -170,7 +170,7 @@ pub fn show(a: ShowArgs) -> anyhow::Result<()> {
 
 pub fn proposals(a: NodeArgs) -> anyhow::Result<()> {
     let node = open(&a)?;
-    let g = node.group();
+    let g = node.group()?;
     let mut text = String::new();
     let mut out = Vec::new();
     for p in g.proposals().values() {
@@ -228,7 +228,7 @@ pub fn agreements(a: NodeArgs) -> anyhow::Result<()> {
     let node = open(&a)?;
     let mut text = String::new();
     let mut out = Vec::new();
-    for (id, ag) in node.group().agreements() {
+    for (id, ag) in node.group()?.agreements() {
         let status = match ag.adopted_at {
             Some(i) => format!("ADOPTED at log index {i}"),
             None => format!("{} of {} signatures", ag.signed.len(), ag.signatories.len()),
@@ -263,7 +263,7 @@ pub fn requests(a: NodeArgs) -> anyhow::Result<()> {
     let now = node::now();
     let mut text = String::new();
     let mut out = Vec::new();
-    for (id, r) in node.group().requests() {
+    for (id, r) in node.group()?.requests() {
         let what = if r.check {
             "communication check"
         } else {

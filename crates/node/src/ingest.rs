@@ -12,13 +12,16 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use std::sync::OnceLock;
+
 use serde_json::json;
 use statement::group::SignatureCheck;
 use tlog::checkpoint::Checkpoint;
 use tlog::merkle::Frontier;
 use tlog::tile::{EntryBundle, parse_bundle};
 
-use crate::precheck::{CHUNK, precheck};
+use crate::fold::{FoldStop, Signatures, fold_chunk};
+use crate::precheck::CHUNK;
 use crate::sync::{Case, Misbehaviour, Stop};
 use crate::{Node, NodeError};
 
@@ -81,7 +84,8 @@ impl Node {
     }
 
     /// Pass 2: check the staged entries `old..size` through the fold (applied to the node's
-    /// group, which the caller rebuilds if this fails).
+    /// rules, and to its views' group if it has one; the caller restores both if this
+    /// fails).
     pub(crate) fn check_staged(
         &mut self,
         old: u64,
@@ -97,35 +101,49 @@ impl Node {
             if at == 0 {
                 self.check_genesis(&leaves[0], case)?;
             }
-            let checked = precheck(&self.group, &leaves);
-            let mut ids = Vec::with_capacity(leaves.len());
-            for ((i, leaf), result) in (at..).zip(&leaves).zip(checked) {
-                let applied = result
-                    .map_err(|e| Misbehaviour::BadEntry {
-                        index: i,
-                        error: e.to_string(),
-                    })
-                    .and_then(|(signed, key)| {
-                        let check = key
-                            .as_ref()
-                            .map_or(SignatureCheck::Verify, SignatureCheck::VerifiedWith);
-                        self.group.apply_with(&signed, check).map_err(|r| {
-                            Misbehaviour::RuleViolation {
-                                index: i,
-                                code: r.code().to_owned(),
-                                error: r.to_string(),
-                            }
-                        })?;
-                        Ok(signed.id())
-                    });
-                match applied {
-                    Ok(id) => ids.push(id),
-                    Err(m) => {
-                        case.extra = json!({ "index": i, "entry": STANDARD.encode(leaf) });
-                        return Err(m.into());
+            let mut views = self.views.get_mut();
+            let mut diverged = false;
+            let folded = fold_chunk(
+                &mut self.rules,
+                &self.replica,
+                true,
+                &leaves,
+                Signatures::Verify,
+                |s| {
+                    if let Some(g) = views.as_mut() {
+                        diverged |= g.apply_with(s, SignatureCheck::Trusted).is_err();
                     }
-                }
+                },
+            );
+            if diverged {
+                // Cannot happen (one fold, one code); if it did, fold the views afresh.
+                self.views = OnceLock::new();
             }
+            let ids = folded.map_err(|stop| {
+                let (index, m) = match stop {
+                    FoldStop::Entry(index, e) => (
+                        index,
+                        Misbehaviour::BadEntry {
+                            index,
+                            error: e.to_string(),
+                        },
+                    ),
+                    FoldStop::Rule(index, r) => (
+                        index,
+                        Misbehaviour::RuleViolation {
+                            index,
+                            code: r.code().to_owned(),
+                            error: r.to_string(),
+                        },
+                    ),
+                    FoldStop::Node(e) => return Stop::Node(e),
+                };
+                let leaf = leaves
+                    .get((index - at) as usize)
+                    .map(|l| STANDARD.encode(l));
+                case.extra = json!({ "index": index, "entry": leaf });
+                Stop::Host(m)
+            })?;
             self.replica.set_staged_ids(at, &ids)?;
             at += leaves.len() as u64;
         }

@@ -3,11 +3,17 @@
 //! It holds the member's keys ([`keys`]), keeps a verified replica of the log
 //! ([`replica`]), syncs by verifying everything before storing anything ([`sync`]), posts
 //! statements and checks their inclusion, opens what is sealed to the member, and audits
-//! the whole log from scratch ([`Node::audit`]). The group's state is rebuilt in memory
-//! from the replica by the same fold the host runs.
+//! the whole log from scratch ([`Node::audit`]).
+//!
+//! The group's rules are checked by the same fold the host runs, in its lean form
+//! ([`statement::group::Rules`]) that looks earlier statements up in the replica, so a
+//! sync or an audit takes the same memory whatever the log's size ([`fold`]). The full
+//! [`Group`] that views read is folded from the replica when first asked for
+//! ([`Node::group`]).
 
 pub mod client;
 pub mod console;
+mod fold;
 mod ingest;
 pub mod keys;
 pub mod precheck;
@@ -18,13 +24,14 @@ pub mod taxii;
 pub mod witnessing;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use statement::build::{Author, Draft};
-use statement::group::SignatureCheck;
+use statement::group::{Rules, SignatureCheck};
 use statement::kind::{Body, GenesisDocument};
 use statement::seal::{SealError, unseal};
 use statement::{Group, MemberId, SealKey, Signed, StatementId, Timestamp};
@@ -116,7 +123,10 @@ impl NodeError {
 pub struct Node {
     data: PathBuf,
     replica: Replica,
-    group: Group,
+    /// The rules' state as of the verified checkpoint.
+    rules: Rules,
+    /// The full group for views, folded on first use; emptied when a sync fails.
+    views: OnceLock<Group>,
     frontier: Frontier,
     origin: Origin,
     known: VerifierSet,
@@ -223,7 +233,8 @@ impl Node {
         let mut node = Node {
             data: data.to_path_buf(),
             replica,
-            group: Group::new(),
+            rules: Rules::new(),
+            views: OnceLock::new(),
             frontier: Frontier::new(),
             origin,
             known,
@@ -232,7 +243,7 @@ impl Node {
             keys,
             client,
         };
-        node.reload_group()?;
+        node.reload()?;
         if let Some(first) = node.replica.leaf(0)?
             && first != genesis.leaf()
         {
@@ -243,9 +254,30 @@ impl Node {
         Ok(node)
     }
 
-    /// The group, as of the last verified checkpoint.
-    pub fn group(&self) -> &Group {
-        &self.group
+    /// The group, as of the last verified checkpoint, with every record views read. It is
+    /// folded from the replica on first use (its memory grows with the log), then kept up
+    /// to date by [`Node::sync`].
+    pub fn group(&self) -> Result<&Group, NodeError> {
+        if let Some(g) = self.views.get() {
+            return Ok(g);
+        }
+        let mut group = Group::new();
+        self.replica.for_each_leaf(|i, leaf| {
+            let s = Signed::from_leaf(leaf)
+                .map_err(|e| NodeError::Replica(format!("entry {i}: {e}")))?;
+            group
+                .apply_with(&s, SignatureCheck::Trusted)
+                .map(|_| ())
+                .map_err(|r| NodeError::Replica(format!("entry {i}: {r}")))
+        })?;
+        Ok(self.views.get_or_init(|| group))
+    }
+
+    /// The state the group's rules consult (members and their keys and chains, proposals,
+    /// agreements, membership changes), as of the last verified checkpoint. Kept in memory
+    /// whatever the log's size; see [`Rules`].
+    pub fn rules(&self) -> &Rules {
+        &self.rules
     }
 
     /// The genesis document.
@@ -296,7 +328,7 @@ impl Node {
         let mut keys: Vec<SealKey> = Vec::new();
         for m in to.iter().chain(std::iter::once(&self.keys.member)) {
             let member = self
-                .group
+                .rules
                 .member(m)
                 .filter(|x| x.active)
                 .ok_or_else(|| NodeError::Statement(format!("{m} is not a current member")))?;
@@ -311,8 +343,8 @@ impl Node {
     /// proof against the log's signed checkpoint, then syncs.
     pub async fn post_all(&mut self, drafts: Vec<Draft>) -> Result<Vec<Posted>, NodeError> {
         self.sync().await?;
-        let mut author = Author::resume(
-            &self.group,
+        let mut author = Author::resume_in(
+            &self.rules,
             self.keys.member.clone(),
             self.keys.signing.clone(),
         );
@@ -382,45 +414,35 @@ impl Node {
         Ok(Posted { id: s.id(), index })
     }
 
-    /// Re-derives the whole group from the replica from scratch — every signature, every
-    /// rule, the tree — and checks it against the verified checkpoint and the group this
-    /// node holds. `progress(done, total)` is called as it goes.
+    /// Re-derives the group's rules from the replica from scratch — every signature, every
+    /// rule, the tree — and checks them against the verified checkpoint and the state this
+    /// node holds, in the same memory whatever the log's size. `progress(done, total)` is
+    /// called as it goes.
     pub fn audit(&self, mut progress: impl FnMut(u64, u64)) -> Result<Audit, NodeError> {
         let total = self.replica.len()?;
-        let mut group = Group::new();
+        let mut rules = Rules::new();
         let mut frontier = Frontier::new();
-        let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(precheck::CHUNK);
-        let mut done = 0u64;
-        let mut fold = |chunk: &mut Vec<Vec<u8>>| -> Result<(), NodeError> {
-            for ((i, leaf), checked) in (done..)
-                .zip(chunk.iter())
-                .zip(precheck::precheck(&group, chunk))
-            {
-                let (s, key) =
-                    checked.map_err(|e| NodeError::Replica(format!("entry {i}: {e}")))?;
-                let check = key
-                    .as_ref()
-                    .map_or(SignatureCheck::Verify, SignatureCheck::VerifiedWith);
-                group
-                    .apply_with(&s, check)
-                    .map_err(|r| NodeError::Replica(format!("entry {i} breaks the rules: {r}")))?;
+        loop {
+            let leaves = self.replica.leaves(rules.size(), precheck::CHUNK)?;
+            if leaves.is_empty() {
+                break;
+            }
+            fold::fold_chunk(
+                &mut rules,
+                &self.replica,
+                false,
+                &leaves,
+                fold::Signatures::Verify,
+                |_| {},
+            )
+            .map_err(fold::FoldStop::in_replica)?;
+            for leaf in &leaves {
                 frontier
                     .append(tlog::leaf_hash(leaf), |_, _| {})
                     .map_err(|e| NodeError::Replica(e.to_string()))?;
             }
-            done += chunk.len() as u64;
-            chunk.clear();
-            progress(done, total);
-            Ok(())
-        };
-        self.replica.for_each_leaf(|_, leaf| {
-            chunk.push(leaf.to_vec());
-            if chunk.len() == precheck::CHUNK {
-                fold(&mut chunk)?;
-            }
-            Ok(())
-        })?;
-        fold(&mut chunk)?;
+            progress(rules.size(), total);
+        }
         let v = self
             .replica
             .verified()?
@@ -433,7 +455,7 @@ impl Node {
                 "the stored entries do not hash to the stored checkpoint".into(),
             ));
         }
-        if group != self.group {
+        if rules != self.rules {
             return Err(NodeError::Replica(
                 "the group re-derived from scratch differs from the node's".into(),
             ));

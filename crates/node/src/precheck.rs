@@ -7,9 +7,12 @@
 //! the check if that is still the author's key and does it again if the key changed
 //! inside the chunk (or the author joined inside it).
 
+use std::collections::BTreeMap;
+
 use ed25519_dalek::VerifyingKey;
 use statement::envelope::FormatError;
-use statement::{Group, Signed};
+use statement::group::Member;
+use statement::{MemberId, Signed};
 
 /// Entries folded per chunk: large enough to keep every core busy, small enough that a
 /// chunk's statements take little memory.
@@ -19,13 +22,14 @@ pub const CHUNK: usize = 4096;
 /// author's key before the chunk).
 pub type Prechecked = Result<(Signed, Option<VerifyingKey>), FormatError>;
 
-/// Parses each leaf and verifies its signature with its author's current key in `group`,
-/// spreading the work over the machine's cores. Results are in input order.
-pub fn precheck(group: &Group, leaves: &[Vec<u8>]) -> Vec<Prechecked> {
+/// Parses each leaf and verifies its signature with its author's current key among
+/// `members` (the group's before the chunk), spreading the work over the machine's cores.
+/// Results are in input order.
+pub fn precheck(members: &BTreeMap<MemberId, Member>, leaves: &[Vec<u8>]) -> Vec<Prechecked> {
     let one = |leaf: &Vec<u8>| -> Prechecked {
         let signed = Signed::from_leaf(leaf)?;
-        let key = group
-            .member(&signed.statement().author)
+        let key = members
+            .get(&signed.statement().author)
             .map(|m| *m.key.verifying_key())
             .filter(|k| signed.verify(k));
         Ok((signed, key))

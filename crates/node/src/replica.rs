@@ -11,7 +11,8 @@
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use statement::Digest;
+use statement::group::Logged;
+use statement::{Digest, Signed};
 use tlog::Hash;
 use tlog::merkle::Frontier;
 
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS staged (
     id BLOB,
     leaf BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS staged_id ON staged (id);
 CREATE TABLE IF NOT EXISTS checkpoints (
     size INTEGER PRIMARY KEY,
     note BLOB NOT NULL,
@@ -169,6 +171,47 @@ impl Replica {
             .optional()?;
         i.map(|i| u64::try_from(i).map_err(|_| corrupt("index")))
             .transpose()
+    }
+
+    /// Where the statement `id` is: its index and kind, from the entries and, with
+    /// `staged`, from the staged entries already checked (those with an id). The kind is
+    /// read from the leaf, so this is for the fold's occasional lookups (duplicates,
+    /// `refs`), not for scanning.
+    pub fn find(&self, id: &Digest, staged: bool) -> Result<Option<Logged>, NodeError> {
+        let conn = self.conn();
+        let key = id.0.as_bytes().as_slice();
+        let mut found = conn
+            .prepare_cached("SELECT idx, leaf FROM entries WHERE id = ?1")?
+            .query_row([key], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .optional()?;
+        if found.is_none() && staged {
+            found = conn
+                .prepare_cached("SELECT idx, leaf FROM staged WHERE id = ?1")?
+                .query_row([key], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })
+                .optional()?;
+        }
+        let Some((index, leaf)) = found else {
+            return Ok(None);
+        };
+        let index = u64::try_from(index).map_err(|_| corrupt("index"))?;
+        let kind = Signed::from_leaf(&leaf)
+            .map_err(|e| corrupt(&format!("entry {index}: {e}")))?
+            .statement()
+            .kind;
+        Ok(Some(Logged { index, kind }))
+    }
+
+    /// Up to `limit` entries from index `from` on, in order.
+    pub fn leaves(&self, from: u64, limit: usize) -> Result<Vec<Vec<u8>>, NodeError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT leaf FROM entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
+        let rows = stmt.query_map(params![sql(from)?, limit as i64], |r| r.get(0))?;
+        rows.map(|r| r.map_err(NodeError::from)).collect()
     }
 
     /// Calls `f` with every entry in log order.

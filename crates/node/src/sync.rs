@@ -19,14 +19,14 @@
 //! [`NodeError::Network`], and no evidence is written.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde_json::json;
-use statement::group::SignatureCheck;
-use statement::{Group, Signed};
+use statement::group::Rules;
 use tlog::checkpoint::Checkpoint;
 use tlog::proof::{consistency_plan, prove_consistency, verify_consistency};
 use tlog::tile::{TileHashReader, tiles_for_nodes};
@@ -204,9 +204,10 @@ impl Node {
             Ok(f) => f,
             Err(stop) => return Err(self.stopped(stop, &case)),
         };
+        let before = self.rules.clone();
         if let Err(stop) = self.check_staged(old, cp.size(), &mut case) {
             // check_staged moved the group on: back to the replica's.
-            self.reload_group()?;
+            self.restore(before);
             return Err(self.stopped(stop, &case));
         }
         let verified = Verified {
@@ -218,7 +219,7 @@ impl Node {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         if let Err(e) = self.replica.commit_staged(&verified, &frontier, now) {
-            self.reload_group()?;
+            self.restore(before);
             return Err(e);
         }
         self.frontier = frontier;
@@ -307,20 +308,20 @@ impl Node {
             .map_err(|e| inconsistent(format!("the proof from the host's tiles fails: {e}"), shown))
     }
 
-    /// Rebuilds the in-memory group from the replica (after a failed sync touched it).
-    pub(crate) fn reload_group(&mut self) -> Result<(), NodeError> {
-        let mut group = Group::new();
-        self.replica.for_each_leaf(|i, leaf| {
-            let s = Signed::from_leaf(leaf)
-                .map_err(|e| NodeError::Replica(format!("entry {i}: {e}")))?;
-            group
-                .apply_with(&s, SignatureCheck::Trusted)
-                .map(|_| ())
-                .map_err(|r| NodeError::Replica(format!("entry {i}: {r}")))
-        })?;
-        self.group = group;
+    /// Rebuilds the rules' state from the replica, and forgets the views' group (folded
+    /// again when next asked for).
+    pub(crate) fn reload(&mut self) -> Result<(), NodeError> {
+        self.rules = crate::fold::reopen(&self.replica)?;
+        self.views = OnceLock::new();
         self.frontier = self.replica.frontier()?;
         Ok(())
+    }
+
+    /// Puts the rules' state back as it was before a sync that failed, and forgets the
+    /// views' group, which the sync may have moved on.
+    fn restore(&mut self, rules: Rules) {
+        self.rules = rules;
+        self.views = OnceLock::new();
     }
 
     /// The error that stops the sync: evidence written if the host misbehaved.

@@ -147,6 +147,6 @@ impl Node {
             let i = times.partition_point(|(size, _)| *size <= index);
             times.get(i).and_then(|(_, t)| t.clone())
         };
-        Ok(self.group.standing(now, &witnessed))
+        Ok(self.group()?.standing(now, &witnessed))
     }
 }

@@ -345,7 +345,11 @@ async fn replayed_checkpoint_after_restart() {
 async fn forged_statement_is_a_bad_signature() {
     let w = World::start().await;
     let (alice, mut carol, proxy) = carol_at_two(&w).await;
-    let mut impostor = Author::resume(alice.group(), id("alice"), SigningKey::from_bytes(&[7; 32]));
+    let mut impostor = Author::resume(
+        alice.group().unwrap(),
+        id("alice"),
+        SigningKey::from_bytes(&[7; 32]),
+    );
     let forged_statement = impostor.sign(msg("we withdraw"), &node::now()).unwrap();
     let mut shown = leaves(&alice, 2);
     shown.push(forged_statement.leaf().to_vec());
@@ -374,7 +378,11 @@ async fn forged_statement_among_many_is_a_bad_signature() {
     let (mut alice, mut carol, proxy) = carol_at_two(&w).await;
     let many: Vec<_> = (0..150).map(|i| msg(&format!("note {i}"))).collect();
     alice.post_all(many).await.unwrap();
-    let mut impostor = Author::resume(alice.group(), id("alice"), SigningKey::from_bytes(&[7; 32]));
+    let mut impostor = Author::resume(
+        alice.group().unwrap(),
+        id("alice"),
+        SigningKey::from_bytes(&[7; 32]),
+    );
     let forged_statement = impostor.sign(msg("we withdraw"), &node::now()).unwrap();
     let mut shown = leaves(&alice, 152);
     shown.push(forged_statement.leaf().to_vec());
@@ -493,7 +501,8 @@ async fn another_genesis_to_a_fresh_node() {
         STANDARD.encode(w.genesis.leaf())
     );
     assert_unchanged(&carol, &b);
-    assert!(*carol.group() == Group::new());
+    assert!(*carol.group().unwrap() == Group::new());
+    assert!(*carol.rules() == statement::group::Rules::new());
 
     proxy.honest();
     assert_eq!(carol.sync().await.unwrap(), Synced { from: 0, to: 1 });

@@ -177,7 +177,7 @@ async fn thread_and_request_collections_show_and_take_answers_on_demand() {
     assert!(carol_sees.iter().any(|o| o["id"] == green_answer["id"]));
     // The answer counts in the group's record of the request addressed to alice.
     bob.sync().await.unwrap();
-    let answered = &bob.group().requests()[&request].answers;
+    let answered = &bob.group().unwrap().requests()[&request].answers;
     assert!(answered.contains_key(&statement::MemberId::new("alice").unwrap()));
 
     // The green collection shows the clear ones; an unknown thread is 404.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::envelope::{FORMAT_VERSION, FormatError, Signed, Statement};
-use crate::group::Group;
+use crate::group::{Group, Member, Rules};
 use crate::ids::{Digest, MemberId, StatementId, Timestamp};
 use crate::keys::{MemberKey, SealKey};
 use crate::kind::{
@@ -257,10 +257,23 @@ impl Author {
 
     /// An author resuming its chain where the group's log has it.
     pub fn resume(group: &Group, member: MemberId, key: SigningKey) -> Author {
-        let origin = group.origin().unwrap_or_default().to_owned();
-        let (seq, prev) = group
-            .member(&member)
-            .map_or((0, None), |m| (m.last_seq, m.last_id));
+        Author::resume_at(group.origin(), group.member(&member), member, key)
+    }
+
+    /// [`Author::resume`] from the lean fold a node checks the log with.
+    pub fn resume_in(rules: &Rules, member: MemberId, key: SigningKey) -> Author {
+        let origin = rules.genesis().map(|g| g.origin.as_str());
+        Author::resume_at(origin, rules.member(&member), member, key)
+    }
+
+    fn resume_at(
+        origin: Option<&str>,
+        state: Option<&Member>,
+        member: MemberId,
+        key: SigningKey,
+    ) -> Author {
+        let origin = origin.unwrap_or_default().to_owned();
+        let (seq, prev) = state.map_or((0, None), |m| (m.last_seq, m.last_id));
         Author {
             group: origin,
             member,

@@ -77,7 +77,7 @@ fn addressees(node: &Node, fields: &Fields) -> Result<Option<Vec<MemberId>>, Con
     for m in fields.all("to") {
         let id = MemberId::new(m)
             .map_err(|_| ConsoleError::BadInput(format!("“{m}” is not a member id.")))?;
-        if node.group().member(&id).is_none_or(|x| !x.active) {
+        if node.rules().member(&id).is_none_or(|x| !x.active) {
             return Err(ConsoleError::BadInput(format!(
                 "{id} is not a current member."
             )));
@@ -167,7 +167,7 @@ fn position(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
     let stance: Stance = serde_json::from_value(json!(f.required("stance", "Position")?))
         .map_err(|_| ConsoleError::BadInput("Choose one of the positions offered.".into()))?;
     let kind = node
-        .group()
+        .group()?
         .logged(&target)
         .ok_or(ConsoleError::NotFound {
             what: "The statement",
@@ -194,7 +194,7 @@ fn position(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
 fn answer(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
     let req = id_field(f, "request")?;
     let r = node
-        .group()
+        .group()?
         .requests()
         .get(&req)
         .ok_or(ConsoleError::NotFound {
@@ -226,7 +226,7 @@ fn answer(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
 fn receipt(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
     let req = id_field(f, "request")?;
     let r = node
-        .group()
+        .group()?
         .requests()
         .get(&req)
         .ok_or(ConsoleError::NotFound { what: "The check" })?;
@@ -241,7 +241,7 @@ fn receipt(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
 fn version(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
     let amends = id_field(f, "amends")?;
     let (p, _) = node
-        .group()
+        .group()?
         .version(&amends)
         .ok_or(ConsoleError::NotFound {
             what: "The proposal version",
@@ -272,7 +272,7 @@ fn version(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
 fn sign(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
     let a = id_field(f, "agreement")?;
     let ag = node
-        .group()
+        .group()?
         .agreements()
         .get(&a)
         .ok_or(ConsoleError::NotFound {
@@ -288,7 +288,7 @@ fn sign(node: &Node, f: &Fields) -> Result<Built, ConsoleError> {
 /// The statement as it will be signed (the time is stamped at confirmation; sealed
 /// content is shown in clear beside it), and the sealed content.
 pub fn preview(node: &Node, b: &Built) -> Result<(Value, Option<Value>), ConsoleError> {
-    let g = node.group();
+    let g = node.group()?;
     let (seq, prev) = g
         .member(node.member())
         .map_or((0, None), |m| (m.last_seq, m.last_id));
@@ -440,7 +440,7 @@ pub fn addressee_boxes(node: &Node) -> Markup {
     m.push(&Markup::from_safe(
         "<fieldset><legend>Seal it to some members only (leave all unticked for the whole group)</legend>".into(),
     ));
-    for (id, member) in node.group().members() {
+    for (id, member) in node.rules().members() {
         if member.active && id != node.member() {
             crate::h!(
                 m,

@@ -17,7 +17,7 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
     let node = c.shared().node().await;
     let mut b = Markup::new();
     b.push(&Markup::from_safe("<h1>Agreements</h1><p>Texts the members agreed to sign. An agreement is adopted when every named signatory has signed its exact text.</p>".into()));
-    let ags = node.group().agreements();
+    let ags = node.group()?.agreements();
     if ags.is_empty() {
         b.push(&Markup::from_safe("<p>No agreements yet.</p>".into()));
     } else {
@@ -49,7 +49,7 @@ pub async fn one(
 ) -> Result<Response, ConsoleError> {
     let id = parse_id(&id)?;
     let node = c.shared().node().await;
-    let g = node.group();
+    let g = node.group()?;
     let a = g.agreements().get(&id).ok_or(ConsoleError::NotFound {
         what: "That agreement",
     })?;

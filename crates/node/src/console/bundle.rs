@@ -95,7 +95,7 @@ pub struct Proven {
 
 /// Builds the bundle for `agreement` from the node's verified replica.
 pub fn make(node: &Node, agreement: &StatementId) -> Result<Option<Value>, NodeError> {
-    let g = node.group();
+    let g = node.group()?;
     let Some(a) = g.agreements().get(agreement) else {
         return Ok(None);
     };

@@ -26,7 +26,7 @@ fn depth(g: &Group, id: &StatementId) -> usize {
 /// `GET /dialogue`.
 pub async fn list(State(c): State<Console>, session: Session) -> Result<Response, ConsoleError> {
     let node = c.shared().node().await;
-    let g = node.group();
+    let g = node.group()?;
     let mut threads: Vec<_> = g.threads().values().collect();
     threads.sort_by_key(|t| std::cmp::Reverse(t.last_index));
     let mut b = Markup::new();
@@ -90,7 +90,7 @@ pub async fn thread(
 ) -> Result<Response, ConsoleError> {
     let id = parse_id(&id)?;
     let node = c.shared().node().await;
-    let g = node.group();
+    let g = node.group()?;
     let root = g
         .message(&id)
         .map(|m| m.root)

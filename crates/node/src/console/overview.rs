@@ -18,8 +18,8 @@ use statement::group::Accused;
 /// Requests due within this many seconds are "due soon".
 const DUE_SOON: i64 = 24 * 3600;
 
-fn alerts(node: &Node, health: &Health) -> Markup {
-    let g = node.group();
+fn alerts(node: &Node, health: &Health) -> Result<Markup, ConsoleError> {
+    let g = node.group()?;
     let now = crate::now();
     let mut m = Markup::new();
     for e in g.evidence() {
@@ -82,7 +82,7 @@ fn alerts(node: &Node, health: &Health) -> Markup {
             "<p class=\"ok\">Nothing needs attention.</p>".into(),
         ));
     }
-    m
+    Ok(m)
 }
 
 /// The evidence report a failed sync wrote: what the host did, in its own words, and the
@@ -117,7 +117,7 @@ fn members(node: &Node) -> Markup {
         "Signing key fingerprint",
         "Encryption key fingerprint",
     ]));
-    for (id, x) in node.group().members() {
+    for (id, x) in node.rules().members() {
         let seal_fp: String = tlog::sha256(x.seal.to_string().as_bytes())
             .to_hex()
             .chars()
@@ -212,7 +212,7 @@ fn health(node: &Node, h: &Health) -> Result<Markup, ConsoleError> {
 pub async fn page(State(c): State<Console>, session: Session) -> Result<Response, ConsoleError> {
     let h = c.shared().health();
     let node = c.shared().node().await;
-    let g = node.group();
+    let g = node.group()?;
     let mut b = Markup::new();
     let name = g.genesis().map(|x| x.name.as_str()).unwrap_or("");
     crate::h!(
@@ -221,7 +221,7 @@ pub async fn page(State(c): State<Console>, session: Session) -> Result<Response
         name,
         node.member()
     );
-    b.push(&alerts(&node, &h));
+    b.push(&alerts(&node, &h)?);
     b.push(&members(&node));
     b.push(&health(&node, &h)?);
     Ok(layout::page("Overview", &session, "/", &b))

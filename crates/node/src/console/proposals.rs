@@ -95,7 +95,7 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
     let node = c.shared().node().await;
     let mut b = Markup::new();
     b.push(&Markup::from_safe("<h1>Proposals</h1><p>Draft norms, agreements and working rules, with every version and every member's position.</p>".into()));
-    let ps = node.group().proposals();
+    let ps = node.group()?.proposals();
     if ps.is_empty() {
         b.push(&Markup::from_safe("<p>No proposals yet.</p>".into()));
     } else {
@@ -133,8 +133,8 @@ fn texts(node: &Node, p: &Proposal) -> Result<Vec<String>, ConsoleError> {
         .collect()
 }
 
-fn matrix(node: &Node, p: &Proposal) -> Markup {
-    let g = node.group();
+fn matrix(node: &Node, p: &Proposal) -> Result<Markup, ConsoleError> {
+    let g = node.group()?;
     let mut m = Markup::new();
     m.push(&Markup::from_safe(
         "<h2>Who stands where</h2><table id=\"matrix\"><thead><tr><th scope=\"col\">Member</th>"
@@ -176,7 +176,7 @@ fn matrix(node: &Node, p: &Proposal) -> Markup {
         m.push(&Markup::from_safe("</tr>".into()));
     }
     m.push(&Markup::from_safe("</tbody></table>".into()));
-    m
+    Ok(m)
 }
 
 /// `GET /proposals/{id}` (the id of any version).
@@ -187,7 +187,7 @@ pub async fn one(
 ) -> Result<Response, ConsoleError> {
     let id = parse_id(&id)?;
     let node = c.shared().node().await;
-    let g = node.group();
+    let g = node.group()?;
     let (p, _) = g.version(&id).ok_or(ConsoleError::NotFound {
         what: "That proposal",
     })?;
@@ -204,7 +204,7 @@ pub async fn one(
         latest.said.author,
         when(&latest.said.time)
     );
-    b.push(&matrix(&node, p));
+    b.push(&matrix(&node, p)?);
     for (i, v) in p.versions.iter().enumerate().rev() {
         crate::h!(
             b,

@@ -22,7 +22,7 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
     let node = c.shared().node().await;
     let mut b = Markup::new();
     b.push(&Markup::from_safe("<h1>Reports</h1><p>Incident reports and threat intelligence shared in the group, newest first. The colour badge says who may see it (Traffic Light Protocol).</p>".into()));
-    let reports = node.group().reports();
+    let reports = node.group()?.reports();
     if reports.is_empty() {
         b.push(&Markup::from_safe("<p>No reports yet.</p>".into()));
     } else {
@@ -177,7 +177,7 @@ pub async fn one(
 ) -> Result<Response, ConsoleError> {
     let id = parse_id(&id)?;
     let node = c.shared().node().await;
-    let g = node.group();
+    let g = node.group()?;
     let r = g
         .reports()
         .iter()

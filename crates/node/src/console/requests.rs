@@ -79,7 +79,7 @@ pub async fn list(State(c): State<Console>, session: Session) -> Result<Response
         crate::h!(b, "<h2>{}</h2>", title);
         let mut any = false;
         for (id, r) in node
-            .group()
+            .group()?
             .requests()
             .iter()
             .rev()

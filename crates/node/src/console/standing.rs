@@ -149,12 +149,12 @@ fn outcome_chart(rows: &[Standing]) -> Markup {
     m
 }
 
-fn receipts_chart(node: &Node) -> Markup {
+fn receipts_chart(node: &Node) -> Result<Markup, ConsoleError> {
     let mut m = Markup::new();
     let label = "Communication checks over time: share of members who confirmed receipt";
     crate::h!(m, "<h2>{}</h2>", label);
     let checks: Vec<_> = node
-        .group()
+        .group()?
         .requests()
         .values()
         .filter(|r| r.check && !r.recipients.is_empty())
@@ -163,7 +163,7 @@ fn receipts_chart(node: &Node) -> Markup {
         m.push(&Markup::from_safe(
             "<p>No communication checks yet.</p>".into(),
         ));
-        return m;
+        return Ok(m);
     }
     let mut checks = checks;
     checks.sort_by_key(|r| r.said.index);
@@ -201,7 +201,7 @@ fn receipts_chart(node: &Node) -> Markup {
         "<text x=\"0\" y=\"20\">100%</text><text x=\"0\" y=\"{}\">0%</text></svg>",
         height + 10
     );
-    m
+    Ok(m)
 }
 
 /// `GET /standing`.
@@ -213,6 +213,6 @@ pub async fn page(State(c): State<Console>, session: Session) -> Result<Response
     b.push(&table(&rows));
     b.push(&median_chart(&rows));
     b.push(&outcome_chart(&rows));
-    b.push(&receipts_chart(&node));
+    b.push(&receipts_chart(&node)?);
     Ok(layout::page("Standing", &session, "/standing", &b))
 }

@@ -148,7 +148,7 @@ pub fn inclusion(node: &Node, index: u64) -> Result<(u64, Vec<tlog::Hash>, bool)
 
 /// Whether the statement's signature verifies with its author's current or a past key.
 pub fn signature_ok(node: &Node, s: &Signed) -> bool {
-    node.group().member(&s.statement().author).is_some_and(|m| {
+    node.rules().member(&s.statement().author).is_some_and(|m| {
         std::iter::once(&m.key)
             .chain(&m.past_keys)
             .any(|k| s.verify(k.verifying_key()))

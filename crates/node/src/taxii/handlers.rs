@@ -97,7 +97,7 @@ impl Taxii {
     ) -> Result<(Principal, Collection), TaxiiError> {
         let who = self.enter(headers)?;
         let node = self.shared.node().await;
-        let c = collections::find(key, node.group()).ok_or(TaxiiError::NotFound("collection"))?;
+        let c = collections::find(key, node.group()?).ok_or(TaxiiError::NotFound("collection"))?;
         Ok((who, c))
     }
 
@@ -111,7 +111,7 @@ impl Taxii {
         let node = self.shared.node().await;
         let mut index = self.index.lock().await;
         index.refresh(&node).await?;
-        let group = node.group();
+        let group = node.group()?;
         let records = index.records.iter().filter(|r| c.shows(r, group)).collect();
         Ok(f(records))
     }
@@ -128,7 +128,7 @@ impl Taxii {
         let node = self.shared.node().await;
         let mut index = self.index.lock().await;
         index.refresh(&node).await?;
-        let group = node.group();
+        let group = node.group()?;
         let all = &index.records;
         let keys = self.selections.get_or(key, all.len(), || {
             let whole = Filter {
@@ -189,7 +189,7 @@ async fn status(State(t): State<Taxii>, headers: HeaderMap, Path(sid): Path<Stri
 async fn collections_list(State(t): State<Taxii>, headers: HeaderMap) -> Answer {
     let who = t.enter(&headers)?;
     let node = t.shared.node().await;
-    let list: Vec<Value> = collections::listed(&t.config, node.group())
+    let list: Vec<Value> = collections::listed(&t.config, node.group()?)
         .iter()
         .map(|c| c.resource(&who, &t.config))
         .collect();

@@ -94,7 +94,7 @@ impl Index {
     /// fetched now stops the refresh there, to be retried on the next one.
     pub async fn refresh(&mut self, node: &Node) -> Result<(), NodeError> {
         let size = node.verified()?.map_or(0, |v| v.size);
-        let reports = node.group().reports();
+        let reports = node.group()?.reports();
         if size == self.size && self.reports_done == reports.len() {
             return Ok(());
         }

@@ -24,7 +24,7 @@ fn seal_keys(node: &Node, to: &[MemberId]) -> Result<Vec<SealKey>, String> {
     to.iter()
         .chain(std::iter::once(node.member()))
         .map(|m| {
-            node.group()
+            node.rules()
                 .member(m)
                 .filter(|x| x.active)
                 .map(|x| x.seal.clone())

@@ -74,7 +74,7 @@ pub async fn accept(
         let node = t.shared.node().await;
         let mut index = t.index.lock().await;
         index.refresh(&node).await?;
-        let group = node.group();
+        let group = node.group()?;
         let existing: Vec<&Record> = index
             .records
             .iter()
@@ -253,7 +253,14 @@ async fn prepare<'a>(
     for (tlp, objects) in levels {
         let sealing = match coll.scope {
             Scope::Tlp(_) => t.config.sealing(tlp),
-            _ => coll.answer_sealing(tlp, node.group(), node.member()),
+            _ => match node.group() {
+                Ok(g) => coll.answer_sealing(tlp, g, node.member()),
+                Err(e) => {
+                    let why = format!("cannot read the group: {e}");
+                    failed.extend(objects.into_iter().map(|v| (v, why.clone())));
+                    continue;
+                }
+            },
         };
         let to = match addressees(node, &sealing) {
             Ok(to) => to,
@@ -347,7 +354,7 @@ fn addressees(node: &Node, sealing: &Sealing) -> Result<Option<Vec<MemberId>>, S
         Sealing::Clear => Ok(None),
         Sealing::To(l) => Ok(Some(l.clone())),
         Sealing::AllOthers => Ok(Some(
-            node.group()
+            node.rules()
                 .members()
                 .iter()
                 .filter(|(id, m)| m.active && *id != node.member())

@@ -242,6 +242,7 @@ pub fn size(node: &Node) -> u64 {
 pub struct Before {
     verified: Option<Verified>,
     group: Group,
+    rules: statement::group::Rules,
     first_missing: Option<String>,
 }
 
@@ -258,7 +259,8 @@ pub fn before(node: &Node) -> Before {
     Before {
         first_missing: node.leaf_base64(next).unwrap(),
         verified,
-        group: node.group().clone(),
+        group: node.group().unwrap().clone(),
+        rules: node.rules().clone(),
     }
 }
 
@@ -270,7 +272,8 @@ pub fn assert_unchanged(node: &Node, b: &Before) {
         b.verified,
         "the verified checkpoint moved"
     );
-    assert!(*node.group() == b.group, "the group changed");
+    assert!(*node.rules() == b.rules, "the rules' state changed");
+    assert!(*node.group().unwrap() == b.group, "the group changed");
     let next = b.verified.as_ref().map_or(0, |v| v.size);
     assert_eq!(
         node.leaf_base64(next).unwrap(),
