@@ -13,11 +13,10 @@ use crate::NodeError;
 use crate::precheck::precheck;
 use crate::replica::Replica;
 
-/// The replica as the fold's [`Lookup`]: its entries, the staged entries already checked
-/// (during a sync), and the statements of the chunk being folded.
+/// The replica as the fold's [`Lookup`]: its entries (with those a sync appended so far
+/// in its open transaction), and the statements of the chunk being folded.
 struct InReplica<'a> {
     replica: &'a Replica,
-    staged: bool,
     recent: &'a HashMap<StatementId, Logged>,
 }
 
@@ -27,7 +26,7 @@ impl Lookup for InReplica<'_> {
     fn logged(&self, id: &StatementId, size: u64) -> Result<Option<Logged>, NodeError> {
         let found = match self.recent.get(id) {
             Some(l) => Some(*l),
-            None => self.replica.find(id, self.staged)?,
+            None => self.replica.find(id)?,
         };
         Ok(found.filter(|l| l.index < size))
     }
@@ -63,14 +62,12 @@ impl FoldStop {
     }
 }
 
-/// Folds `leaves`, the entries at `rules.size()..`, through `rules`, calling `each` with
-/// every statement applied; returns their ids. `staged` lets earlier statements be found
-/// among the checked staged entries too. On `Err`, `rules` may have moved on: the caller
-/// restores it.
+/// Folds `leaves`, the entries at `rules.size()..`, through `rules`, finding earlier
+/// statements in `replica`'s entries, and calls `each` with every statement applied;
+/// returns their ids. On `Err`, `rules` may have moved on: the caller restores it.
 pub(crate) fn fold_chunk(
     rules: &mut Rules,
     replica: &Replica,
-    staged: bool,
     leaves: &[Vec<u8>],
     signatures: Signatures,
     mut each: impl FnMut(&Signed),
@@ -94,7 +91,6 @@ pub(crate) fn fold_chunk(
         };
         let lookup = InReplica {
             replica,
-            staged,
             recent: &recent,
         };
         let applied = rules.apply(&signed, check, &lookup).map_err(|r| match r {
@@ -123,14 +119,7 @@ pub(crate) fn reopen(replica: &Replica) -> Result<Rules, NodeError> {
         if leaves.is_empty() {
             return Ok(rules);
         }
-        fold_chunk(
-            &mut rules,
-            replica,
-            false,
-            &leaves,
-            Signatures::Trusted,
-            |_| {},
-        )
-        .map_err(FoldStop::in_replica)?;
+        fold_chunk(&mut rules, replica, &leaves, Signatures::Trusted, |_| {})
+            .map_err(FoldStop::in_replica)?;
     }
 }

@@ -5,10 +5,11 @@
 //!    entries the node has, hashes every new entry into the tree, and stages it in the
 //!    replica (not yet part of it); at the end the tree must have the checkpoint's root.
 //! 2. [`Node::check_staged`] reads the staged entries back chunk by chunk, checks the
-//!    signatures on every core ([`crate::precheck`]) and folds them in order through the
-//!    group's rules, recording each statement's id.
+//!    signatures on every core ([`crate::precheck`]), folds them in order through the
+//!    group's rules ([`crate::fold`]) and appends them to the replica's entries inside the
+//!    sync's open transaction, where later chunks look them up.
 //!
-//! Only then does the sync move the staged entries into the replica, in one transaction.
+//! Only then does the sync commit that transaction with the checkpoint.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -84,8 +85,8 @@ impl Node {
     }
 
     /// Pass 2: check the staged entries `old..size` through the fold (applied to the node's
-    /// rules, and to its views' group if it has one; the caller restores both if this
-    /// fails).
+    /// rules, and to its views' group if it has one) and append them in the transaction
+    /// the caller opened; the caller rolls back and restores both if this fails.
     pub(crate) fn check_staged(
         &mut self,
         old: u64,
@@ -106,7 +107,6 @@ impl Node {
             let folded = fold_chunk(
                 &mut self.rules,
                 &self.replica,
-                true,
                 &leaves,
                 Signatures::Verify,
                 |s| {
@@ -144,7 +144,7 @@ impl Node {
                 case.extra = json!({ "index": index, "entry": leaf });
                 Stop::Host(m)
             })?;
-            self.replica.set_staged_ids(at, &ids)?;
+            self.replica.append_checked(at, &leaves, &ids)?;
             at += leaves.len() as u64;
         }
         Ok(())

@@ -430,7 +430,6 @@ impl Node {
             fold::fold_chunk(
                 &mut rules,
                 &self.replica,
-                false,
                 &leaves,
                 fold::Signatures::Verify,
                 |_| {},

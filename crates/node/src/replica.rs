@@ -5,8 +5,11 @@
 //! covers them, and the tree's right frontier (to extend the tree without rehashing).
 //!
 //! A sync stages what it fetches in a separate table (so that a long log need not fit in
-//! memory) and moves it into `entries` only once all of it verified; staged rows are not
-//! part of the replica and are cleared at the start of every sync.
+//! memory); staged rows are not part of the replica and are cleared at the start of every
+//! sync. Checking them, it appends each checked chunk to `entries` inside one open
+//! transaction ([`Replica::begin_checked`]), where the fold can look earlier statements
+//! up, and commits that transaction only once all of it verified, with the checkpoint
+//! ([`Replica::commit_checked`]); anything else rolls it back.
 
 use std::path::Path;
 
@@ -30,7 +33,6 @@ CREATE TABLE IF NOT EXISTS staged (
     id BLOB,
     leaf BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS staged_id ON staged (id);
 CREATE TABLE IF NOT EXISTS checkpoints (
     size INTEGER PRIMARY KEY,
     note BLOB NOT NULL,
@@ -173,27 +175,17 @@ impl Replica {
             .transpose()
     }
 
-    /// Where the statement `id` is: its index and kind, from the entries and, with
-    /// `staged`, from the staged entries already checked (those with an id). The kind is
-    /// read from the leaf, so this is for the fold's occasional lookups (duplicates,
-    /// `refs`), not for scanning.
-    pub fn find(&self, id: &Digest, staged: bool) -> Result<Option<Logged>, NodeError> {
-        let conn = self.conn();
-        let key = id.0.as_bytes().as_slice();
-        let mut found = conn
+    /// Where the statement `id` is among the entries (including those a sync appended in
+    /// its open transaction): its index and kind. The kind is read from the leaf, so this
+    /// is for the fold's occasional lookups (duplicates, `refs`), not for scanning.
+    pub fn find(&self, id: &Digest) -> Result<Option<Logged>, NodeError> {
+        let found = self
+            .conn()
             .prepare_cached("SELECT idx, leaf FROM entries WHERE id = ?1")?
-            .query_row([key], |r| {
+            .query_row([id.0.as_bytes().as_slice()], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
             })
             .optional()?;
-        if found.is_none() && staged {
-            found = conn
-                .prepare_cached("SELECT idx, leaf FROM staged WHERE id = ?1")?
-                .query_row([key], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-                })
-                .optional()?;
-        }
         let Some((index, leaf)) = found else {
             return Ok(None);
         };
@@ -203,15 +195,6 @@ impl Replica {
             .statement()
             .kind;
         Ok(Some(Logged { index, kind }))
-    }
-
-    /// Up to `limit` entries from index `from` on, in order.
-    pub fn leaves(&self, from: u64, limit: usize) -> Result<Vec<Vec<u8>>, NodeError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT leaf FROM entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
-        let rows = stmt.query_map(params![sql(from)?, limit as i64], |r| r.get(0))?;
-        rows.map(|r| r.map_err(NodeError::from)).collect()
     }
 
     /// Calls `f` with every entry in log order.
@@ -254,9 +237,14 @@ impl Replica {
         .collect()
     }
 
-    /// Forgets whatever an earlier sync staged.
+    /// Forgets whatever an earlier sync staged, and rolls back a sync's transaction that
+    /// was left open.
     pub fn clear_staged(&self) -> Result<(), NodeError> {
-        self.conn().execute("DELETE FROM staged", [])?;
+        let conn = self.conn();
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK")?;
+        }
+        conn.execute("DELETE FROM staged", [])?;
         Ok(())
     }
 
@@ -276,67 +264,91 @@ impl Replica {
 
     /// Up to `limit` staged leaves from index `from` on, in order.
     pub fn staged(&self, from: u64, limit: usize) -> Result<Vec<Vec<u8>>, NodeError> {
+        self.rows("staged", from, limit)
+    }
+
+    /// Up to `limit` entries from index `from` on, in order.
+    pub fn leaves(&self, from: u64, limit: usize) -> Result<Vec<Vec<u8>>, NodeError> {
+        self.rows("entries", from, limit)
+    }
+
+    fn rows(&self, table: &str, from: u64, limit: usize) -> Result<Vec<Vec<u8>>, NodeError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT leaf FROM staged WHERE idx >= ?1 ORDER BY idx LIMIT ?2")?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT leaf FROM {table} WHERE idx >= ?1 ORDER BY idx LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![sql(from)?, limit as i64], |r| r.get(0))?;
         rows.map(|r| r.map_err(NodeError::from)).collect()
     }
 
-    /// Records the statement ids of the staged entries `start..` once they are checked.
-    pub fn set_staged_ids(&self, start: u64, ids: &[Digest]) -> Result<(), NodeError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut update = tx.prepare_cached("UPDATE staged SET id = ?2 WHERE idx = ?1")?;
-            for (i, id) in (start..).zip(ids) {
-                update.execute(params![sql(i)?, id.0.as_bytes().as_slice()])?;
-            }
-        }
-        tx.commit()?;
+    /// Opens the transaction a sync appends its checked entries in; nothing in it is part
+    /// of the replica until [`Replica::commit_checked`]. [`Replica::rollback_checked`] (or
+    /// the next [`Replica::clear_staged`]) abandons it.
+    pub fn begin_checked(&self) -> Result<(), NodeError> {
+        self.conn().execute_batch("BEGIN IMMEDIATE")?;
         Ok(())
     }
 
-    /// Moves every staged entry (all checked, with ids) into the replica and moves the
-    /// verified checkpoint, atomically.
-    pub fn commit_staged(
+    /// Appends checked entries `start..` with their statement ids, inside the sync's
+    /// transaction.
+    pub fn append_checked(
+        &self,
+        start: u64,
+        leaves: &[Vec<u8>],
+        ids: &[Digest],
+    ) -> Result<(), NodeError> {
+        let conn = self.conn();
+        if conn.is_autocommit() {
+            return Err(NodeError::Replica(
+                "checked entries appended outside a sync's transaction".into(),
+            ));
+        }
+        let mut insert =
+            conn.prepare_cached("INSERT INTO entries (idx, id, leaf) VALUES (?1, ?2, ?3)")?;
+        for ((i, leaf), id) in (start..).zip(leaves).zip(ids) {
+            insert.execute(params![sql(i)?, id.0.as_bytes().as_slice(), leaf])?;
+        }
+        Ok(())
+    }
+
+    /// Abandons the sync's transaction: the replica is as it was before it.
+    pub fn rollback_checked(&self) -> Result<(), NodeError> {
+        let conn = self.conn();
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
+    /// Commits the sync's transaction with the verified checkpoint and frontier, once the
+    /// entries in it are exactly the checkpoint's tree; clears the staged rows.
+    pub fn commit_checked(
         &mut self,
         checkpoint: &Verified,
         frontier: &Frontier,
         now: i64,
     ) -> Result<(), NodeError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let unchecked: i64 =
-            tx.query_row("SELECT COUNT(*) FROM staged WHERE id IS NULL", [], |r| {
-                r.get(0)
-            })?;
-        if unchecked != 0 {
-            return Err(NodeError::Replica(format!(
-                "{unchecked} staged entries were never checked"
-            )));
+        let conn = self.conn();
+        if conn.is_autocommit() {
+            return Err(NodeError::Replica("no sync transaction to commit".into()));
         }
-        tx.execute(
-            "INSERT INTO entries (idx, id, leaf) SELECT idx, id, leaf FROM staged ORDER BY idx",
-            [],
-        )?;
-        tx.execute("DELETE FROM staged", [])?;
-        let count: i64 = tx.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
+        let count: i64 = conn.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))?;
         if count != sql(checkpoint.size)? {
             return Err(NodeError::Replica(format!(
                 "the replica would hold {count} entries under a checkpoint of size {}",
                 checkpoint.size
             )));
         }
-        set_verified(&tx, checkpoint, frontier, now)?;
-        tx.commit()?;
+        conn.execute("DELETE FROM staged", [])?;
+        set_verified(&conn, checkpoint, frontier, now)?;
+        conn.execute_batch("COMMIT")?;
         Ok(())
     }
 }
 
-/// Moves the verified checkpoint and frontier inside `tx`.
+/// Moves the verified checkpoint and frontier, inside the caller's transaction.
 fn set_verified(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     checkpoint: &Verified,
     frontier: &Frontier,
     now: i64,

@@ -205,9 +205,11 @@ impl Node {
             Err(stop) => return Err(self.stopped(stop, &case)),
         };
         let before = self.rules.clone();
+        self.replica.begin_checked()?;
         if let Err(stop) = self.check_staged(old, cp.size(), &mut case) {
             // check_staged moved the group on: back to the replica's.
             self.restore(before);
+            self.replica.rollback_checked()?;
             return Err(self.stopped(stop, &case));
         }
         let verified = Verified {
@@ -218,8 +220,9 @@ impl Node {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        if let Err(e) = self.replica.commit_staged(&verified, &frontier, now) {
+        if let Err(e) = self.replica.commit_checked(&verified, &frontier, now) {
             self.restore(before);
+            self.replica.rollback_checked()?;
             return Err(e);
         }
         self.frontier = frontier;
