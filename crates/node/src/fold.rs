@@ -3,14 +3,14 @@
 //! the replica ([`InReplica`]) instead of an index in memory. Sync, audit and opening a
 //! node all fold this way, a chunk of entries at a time.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use statement::envelope::FormatError;
-use statement::group::{Logged, Lookup, Refused, Rules, SignatureCheck};
-use statement::{Rejection, Signed, StatementId};
+use statement::group::{Logged, Lookup, Member, Refused, Rules, SignatureCheck};
+use statement::{MemberId, Rejection, Signed, StatementId};
 
 use crate::NodeError;
-use crate::precheck::precheck;
+use crate::precheck::{CHUNK, Prechecked, precheck};
 use crate::replica::Replica;
 
 /// The replica as the fold's [`Lookup`]: its entries (with those a sync appended so far
@@ -62,25 +62,62 @@ impl FoldStop {
     }
 }
 
-/// Folds `leaves`, the entries at `rules.size()..`, through `rules`, finding earlier
-/// statements in `replica`'s entries, and calls `each` with every statement applied;
-/// returns their ids. On `Err`, `rules` may have moved on: the caller restores it.
-pub(crate) fn fold_chunk(
+/// Folds the entries from `rules.size()` on, a chunk at a time as `read(from)` gives them
+/// (an empty chunk ends the fold), through `rules`, finding earlier statements in
+/// `replica`'s entries. The next chunk's signatures are checked on the other cores while
+/// this one folds. `each` is called with every statement applied, and `chunk_done(start,
+/// leaves, ids)` after each chunk. On `Err`, `rules` may have moved on: the caller
+/// restores it.
+pub(crate) fn fold_from(
     rules: &mut Rules,
     replica: &Replica,
-    leaves: &[Vec<u8>],
     signatures: Signatures,
+    mut read: impl FnMut(u64) -> Result<Vec<Vec<u8>>, NodeError>,
     mut each: impl FnMut(&Signed),
-) -> Result<Vec<StatementId>, FoldStop> {
-    let checked = match signatures {
-        Signatures::Verify => precheck(rules.members(), leaves),
+    mut chunk_done: impl FnMut(u64, &[Vec<u8>], &[StatementId]) -> Result<(), NodeError>,
+) -> Result<(), FoldStop> {
+    let check = |members: &BTreeMap<MemberId, Member>, leaves: &[Vec<u8>]| match signatures {
+        Signatures::Verify => precheck(members, leaves),
         Signatures::Trusted => leaves
             .iter()
             .map(|l| Signed::from_leaf(l).map(|s| (s, None)))
             .collect(),
     };
-    let mut recent = HashMap::with_capacity(leaves.len());
-    let mut ids = Vec::with_capacity(leaves.len());
+    let mut leaves = read(rules.size()).map_err(FoldStop::Node)?;
+    let mut checked = check(rules.members(), &leaves);
+    std::thread::scope(|scope| {
+        while !leaves.is_empty() {
+            let start = rules.size();
+            let following = read(start + leaves.len() as u64).map_err(FoldStop::Node)?;
+            // Checked against the keys before this chunk: a key that changes in it is
+            // caught by the fold, which then verifies again (`VerifiedWith`).
+            let members = rules.members().clone();
+            let ahead = scope.spawn(move || {
+                let c = check(&members, &following);
+                (following, c)
+            });
+            let ids = fold_checked(rules, replica, signatures, checked, &mut each)?;
+            chunk_done(start, &leaves, &ids).map_err(FoldStop::Node)?;
+            // A panic in a worker is a bug in the parser; surface it, do not hide it.
+            (leaves, checked) = ahead
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+        Ok(())
+    })
+}
+
+/// Folds one chunk whose signatures [`precheck`] checked (or that it parsed, for
+/// [`Signatures::Trusted`]); returns the statements' ids.
+fn fold_checked(
+    rules: &mut Rules,
+    replica: &Replica,
+    signatures: Signatures,
+    checked: Vec<Prechecked>,
+    each: &mut impl FnMut(&Signed),
+) -> Result<Vec<StatementId>, FoldStop> {
+    let mut recent = HashMap::with_capacity(checked.len());
+    let mut ids = Vec::with_capacity(checked.len());
     for result in checked {
         let index = rules.size();
         let (signed, key) = result.map_err(|e| FoldStop::Entry(index, e))?;
@@ -114,12 +151,14 @@ pub(crate) fn fold_chunk(
 /// them), into a fresh [`Rules`].
 pub(crate) fn reopen(replica: &Replica) -> Result<Rules, NodeError> {
     let mut rules = Rules::new();
-    loop {
-        let leaves = replica.leaves(rules.size(), crate::precheck::CHUNK)?;
-        if leaves.is_empty() {
-            return Ok(rules);
-        }
-        fold_chunk(&mut rules, replica, &leaves, Signatures::Trusted, |_| {})
-            .map_err(FoldStop::in_replica)?;
-    }
+    fold_from(
+        &mut rules,
+        replica,
+        Signatures::Trusted,
+        |from| replica.leaves(from, CHUNK),
+        |_| {},
+        |_, _, _| Ok(()),
+    )
+    .map_err(FoldStop::in_replica)?;
+    Ok(rules)
 }

@@ -21,7 +21,7 @@ use tlog::checkpoint::Checkpoint;
 use tlog::merkle::Frontier;
 use tlog::tile::{EntryBundle, parse_bundle};
 
-use crate::fold::{FoldStop, Signatures, fold_chunk};
+use crate::fold::{FoldStop, Signatures, fold_from};
 use crate::precheck::CHUNK;
 use crate::sync::{Case, Misbehaviour, Stop};
 use crate::{Node, NodeError};
@@ -93,61 +93,65 @@ impl Node {
         size: u64,
         case: &mut Case,
     ) -> Result<(), Stop> {
-        let mut at = old;
-        while at < size {
-            let leaves = self.replica.staged(at, CHUNK)?;
-            if leaves.is_empty() {
-                return Err(NodeError::Replica(format!("staged entry {at} is missing")).into());
-            }
-            if at == 0 {
-                self.check_genesis(&leaves[0], case)?;
-            }
-            let mut views = self.views.get_mut();
-            let mut diverged = false;
-            let folded = fold_chunk(
-                &mut self.rules,
-                &self.replica,
-                &leaves,
-                Signatures::Verify,
-                |s| {
-                    if let Some(g) = views.as_mut() {
-                        diverged |= g.apply_with(s, SignatureCheck::Trusted).is_err();
-                    }
-                },
-            );
-            if diverged {
-                // Cannot happen (one fold, one code); if it did, fold the views afresh.
-                self.views = OnceLock::new();
-            }
-            let ids = folded.map_err(|stop| {
-                let (index, m) = match stop {
-                    FoldStop::Entry(index, e) => (
-                        index,
-                        Misbehaviour::BadEntry {
-                            index,
-                            error: e.to_string(),
-                        },
-                    ),
-                    FoldStop::Rule(index, r) => (
-                        index,
-                        Misbehaviour::RuleViolation {
-                            index,
-                            code: r.code().to_owned(),
-                            error: r.to_string(),
-                        },
-                    ),
-                    FoldStop::Node(e) => return Stop::Node(e),
-                };
-                let leaf = leaves
-                    .get((index - at) as usize)
-                    .map(|l| STANDARD.encode(l));
-                case.extra = json!({ "index": index, "entry": leaf });
-                Stop::Host(m)
-            })?;
-            self.replica.append_checked(at, &leaves, &ids)?;
-            at += leaves.len() as u64;
+        if old == 0 && size > 0 {
+            let first = self.replica.staged(0, 1)?;
+            let leaf = first
+                .first()
+                .ok_or_else(|| NodeError::Replica("staged entry 0 is missing".into()))?;
+            self.check_genesis(leaf, case)?;
         }
-        Ok(())
+        let replica = &self.replica;
+        let mut views = self.views.get_mut();
+        let mut diverged = false;
+        let folded = fold_from(
+            &mut self.rules,
+            replica,
+            Signatures::Verify,
+            |from| {
+                if from >= size {
+                    return Ok(Vec::new());
+                }
+                let leaves = replica.staged(from, CHUNK)?;
+                if leaves.is_empty() {
+                    return Err(NodeError::Replica(format!(
+                        "staged entry {from} is missing"
+                    )));
+                }
+                Ok(leaves)
+            },
+            |s| {
+                if let Some(g) = views.as_mut() {
+                    diverged |= g.apply_with(s, SignatureCheck::Trusted).is_err();
+                }
+            },
+            |start, leaves, ids| replica.append_checked(start, leaves, ids),
+        );
+        if diverged {
+            // Cannot happen (one fold, one code); if it did, fold the views afresh.
+            self.views = OnceLock::new();
+        }
+        let (index, m) = match folded {
+            Ok(()) => return Ok(()),
+            Err(FoldStop::Node(e)) => return Err(e.into()),
+            Err(FoldStop::Entry(index, e)) => (
+                index,
+                Misbehaviour::BadEntry {
+                    index,
+                    error: e.to_string(),
+                },
+            ),
+            Err(FoldStop::Rule(index, r)) => (
+                index,
+                Misbehaviour::RuleViolation {
+                    index,
+                    code: r.code().to_owned(),
+                    error: r.to_string(),
+                },
+            ),
+        };
+        let leaf = self.replica.staged(index, 1)?;
+        case.extra = json!({ "index": index, "entry": leaf.first().map(|l| STANDARD.encode(l)) });
+        Err(m.into())
     }
 
     /// Entry 0 must be the genesis pinned at `node init`.

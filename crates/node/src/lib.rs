@@ -422,26 +422,23 @@ impl Node {
         let total = self.replica.len()?;
         let mut rules = Rules::new();
         let mut frontier = Frontier::new();
-        loop {
-            let leaves = self.replica.leaves(rules.size(), precheck::CHUNK)?;
-            if leaves.is_empty() {
-                break;
-            }
-            fold::fold_chunk(
-                &mut rules,
-                &self.replica,
-                &leaves,
-                fold::Signatures::Verify,
-                |_| {},
-            )
-            .map_err(fold::FoldStop::in_replica)?;
-            for leaf in &leaves {
-                frontier
-                    .append(tlog::leaf_hash(leaf), |_, _| {})
-                    .map_err(|e| NodeError::Replica(e.to_string()))?;
-            }
-            progress(rules.size(), total);
-        }
+        fold::fold_from(
+            &mut rules,
+            &self.replica,
+            fold::Signatures::Verify,
+            |from| self.replica.leaves(from, precheck::CHUNK),
+            |_| {},
+            |start, leaves, _| {
+                for leaf in leaves {
+                    frontier
+                        .append(tlog::leaf_hash(leaf), |_, _| {})
+                        .map_err(|e| NodeError::Replica(e.to_string()))?;
+                }
+                progress(start + leaves.len() as u64, total);
+                Ok(())
+            },
+        )
+        .map_err(fold::FoldStop::in_replica)?;
         let v = self
             .replica
             .verified()?

@@ -200,10 +200,12 @@ impl Node {
             return Err(self.stopped(stop, &case));
         }
         self.replica.clear_staged()?;
+        let started = std::time::Instant::now();
         let frontier = match self.fetch_and_stage(old, &cp, &mut case).await {
             Ok(f) => f,
             Err(stop) => return Err(self.stopped(stop, &case)),
         };
+        let fetched = started.elapsed();
         let before = self.rules.clone();
         self.replica.begin_checked()?;
         if let Err(stop) = self.check_staged(old, cp.size(), &mut case) {
@@ -220,11 +222,19 @@ impl Node {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
+        let checked = started.elapsed() - fetched;
         if let Err(e) = self.replica.commit_checked(&verified, &frontier, now) {
             self.restore(before);
             self.replica.rollback_checked()?;
             return Err(e);
         }
+        tracing::info!(
+            entries = cp.size() - old,
+            fetch_ms = fetched.as_millis() as u64,
+            check_ms = checked.as_millis() as u64,
+            commit_ms = (started.elapsed() - fetched - checked).as_millis() as u64,
+            "synced"
+        );
         self.frontier = frontier;
         Ok(Synced {
             from: old,
