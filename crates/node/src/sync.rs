@@ -324,7 +324,13 @@ impl Node {
     /// Rebuilds the rules' state from the replica, and forgets the views' group (folded
     /// again when next asked for).
     pub(crate) fn reload(&mut self) -> Result<(), NodeError> {
+        let started = std::time::Instant::now();
         self.rules = crate::fold::reopen(&self.replica)?;
+        tracing::info!(
+            statements = self.rules.size(),
+            ms = started.elapsed().as_millis() as u64,
+            "folded the replica through the rules"
+        );
         self.views = OnceLock::new();
         self.frontier = self.replica.frontier()?;
         Ok(())

@@ -298,6 +298,10 @@ fn run_child(command: &'static str, args: &[String], statements: u64) -> anyhow:
             String::from_utf8_lossy(&output.stderr)
         );
     }
+    if std::env::var_os("DETENTE_LOG").is_some() {
+        // The child's own log (its phases), asked for with DETENTE_LOG.
+        eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    }
     let value: serde_json::Value = serde_json::from_str(&out)
         .with_context(|| format!("`detente {command}` printed no JSON: {out}"))?;
     let size = value["to"].as_u64().or(value["size"].as_u64());
