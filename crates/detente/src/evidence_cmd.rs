@@ -32,7 +32,7 @@ pub fn run(a: VerifyEvidenceArgs) -> anyhow::Result<()> {
             group.apply(&genesis).context("--genesis does not hold")?;
             group
         }
-        (None, Some(dir)) => node::Node::open(dir)?.group()?.clone(),
+        (None, Some(dir)) => node::Node::open_for_views(dir)?.group()?.clone(),
         (None, None) => bail!("give the group's keys: --genesis FILE, or --data NODE_DIR"),
     };
     let json: Value = serde_json::from_slice(&bytes).context("the evidence is not JSON")?;

@@ -8,8 +8,14 @@ use statement::{Digest, MemberId, Stance, Timestamp, Tlp};
 
 use crate::cli::{NodeArgs, PostArgs, PostCommand, TlpArg};
 
+/// Opens the node for a sync, an audit or a post (the rules only).
 pub fn open(a: &NodeArgs) -> anyhow::Result<Node> {
     Ok(Node::open(&a.data)?)
+}
+
+/// Opens the node for a command that reads the group's views.
+pub fn open_for_views(a: &NodeArgs) -> anyhow::Result<Node> {
+    Ok(Node::open_for_views(&a.data)?)
 }
 
 pub fn print(json: bool, value: &Value, text: &str) {
@@ -227,7 +233,7 @@ fn build(node: &Node, what: PostCommand) -> anyhow::Result<Draft> {
 }
 
 pub async fn post(a: PostArgs) -> anyhow::Result<()> {
-    let mut node = open(&a.node)?;
+    let mut node = open_for_views(&a.node)?;
     node.sync().await?;
     let draft = build(&node, a.what)?;
     let kind = draft.kind;

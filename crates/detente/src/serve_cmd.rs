@@ -7,7 +7,7 @@ use node::serve::{ServeConfig, Server, Users};
 use serde_json::json;
 
 use crate::cli::{NodeCommand, UserCommand};
-use crate::node_cmd::{open, print};
+use crate::node_cmd::{open_for_views, print};
 
 pub async fn node(c: NodeCommand) -> anyhow::Result<()> {
     match c {
@@ -15,7 +15,7 @@ pub async fn node(c: NodeCommand) -> anyhow::Result<()> {
             node,
             listen,
             sync_every,
-        } => serve(open(&node)?, listen, sync_every).await,
+        } => serve(open_for_views(&node)?, listen, sync_every).await,
         NodeCommand::User(u) => user(u),
         init @ NodeCommand::Init { .. } => crate::setup::node_init(init),
     }

@@ -10,7 +10,7 @@ use statement::group::Group;
 use statement::{Digest, Signed, StatementId};
 
 use crate::cli::{NodeArgs, ReadArgs, ShowArgs};
-use crate::node_cmd::{open, print};
+use crate::node_cmd::{open_for_views, print};
 
 /// The readable content of a statement for this node: subject and text, opened if sealed
 /// to this member, or a note saying to whom it is sealed.
@@ -54,7 +54,7 @@ fn statement(node: &Node, id: &StatementId) -> anyhow::Result<(u64, Signed)> {
 }
 
 pub fn read(a: ReadArgs) -> anyhow::Result<()> {
-    let node = open(&a.node)?;
+    let node = open_for_views(&a.node)?;
     let g = node.group()?;
     let mut threads: Vec<_> = g.threads().values().collect();
     threads.sort_by_key(|t| std::cmp::Reverse(t.last_index));
@@ -108,7 +108,7 @@ fn depth(g: &Group, id: &StatementId) -> usize {
 }
 
 pub fn show(a: ShowArgs) -> anyhow::Result<()> {
-    let node = open(&a.node)?;
+    let node = open_for_views(&a.node)?;
     let id = Digest::parse(&a.id).context("not a statement id")?;
     let (index, s) = statement(&node, &id)?;
     let st = s.statement();
@@ -169,7 +169,7 @@ pub fn show(a: ShowArgs) -> anyhow::Result<()> {
 }
 
 pub fn proposals(a: NodeArgs) -> anyhow::Result<()> {
-    let node = open(&a)?;
+    let node = open_for_views(&a)?;
     let g = node.group()?;
     let mut text = String::new();
     let mut out = Vec::new();
@@ -225,7 +225,7 @@ pub fn proposals(a: NodeArgs) -> anyhow::Result<()> {
 }
 
 pub fn agreements(a: NodeArgs) -> anyhow::Result<()> {
-    let node = open(&a)?;
+    let node = open_for_views(&a)?;
     let mut text = String::new();
     let mut out = Vec::new();
     for (id, ag) in node.group()?.agreements() {
@@ -259,7 +259,7 @@ pub fn agreements(a: NodeArgs) -> anyhow::Result<()> {
 }
 
 pub fn requests(a: NodeArgs) -> anyhow::Result<()> {
-    let node = open(&a)?;
+    let node = open_for_views(&a)?;
     let now = node::now();
     let mut text = String::new();
     let mut out = Vec::new();
@@ -344,7 +344,7 @@ pub fn standing_table(node: &Node, now: &statement::Timestamp) -> anyhow::Result
 }
 
 pub fn standing(a: NodeArgs) -> anyhow::Result<()> {
-    let node = open(&a)?;
+    let node = open_for_views(&a)?;
     let (value, text) = standing_table(&node, &node::now())?;
     print(a.json, &value, text.trim_end());
     Ok(())

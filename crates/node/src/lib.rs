@@ -202,8 +202,19 @@ impl Node {
         Node::open(data)
     }
 
-    /// Opens the node in `data`.
+    /// Opens the node in `data`, folding its replica through the rules only (what a sync,
+    /// an audit or a post needs); the group views read is folded when first asked for.
     pub fn open(data: &Path) -> Result<Node, NodeError> {
+        Node::open_with(data, false)
+    }
+
+    /// Opens the node in `data` for views: the full group is folded at once, and the
+    /// rules' state taken from it instead of a second fold.
+    pub fn open_for_views(data: &Path) -> Result<Node, NodeError> {
+        Node::open_with(data, true)
+    }
+
+    fn open_with(data: &Path, views: bool) -> Result<Node, NodeError> {
         let replica_path = data.join(REPLICA_FILE);
         if !replica_path.exists() {
             return Err(NodeError::Setup(format!(
@@ -243,7 +254,13 @@ impl Node {
             keys,
             client,
         };
-        node.reload()?;
+        if views {
+            let rules = Rules::of(node.group()?);
+            node.rules = rules;
+            node.frontier = node.replica.frontier()?;
+        } else {
+            node.reload()?;
+        }
         if let Some(first) = node.replica.leaf(0)?
             && first != genesis.leaf()
         {

@@ -75,7 +75,7 @@ proptest! {
         let once = replay(&wg.log);
         prop_assert!(once == wg.group);
         let rules = replay_rules(&wg.log, wg.log.len());
-        prop_assert!(rules.size() == once.size() && rules.members() == once.members());
+        prop_assert!(rules == Rules::of(&once), "the lean fold differs from the group's rules");
         let leaves: Vec<Signed> = wg.log.iter().map(|s| Signed::from_leaf(s.leaf()).unwrap()).collect();
         prop_assert!(replay(&leaves) == once);
         // What a host reads from a submitted body (parsed once, then canonicalised) is the

@@ -37,7 +37,24 @@ impl Rules {
         })
     }
 
-    /// Applies the next statement of the log, found earlier statements through `lookup`,
+    /// The rules' state of a full group: what folding the same log through [`Rules`] gives,
+    /// without folding it again.
+    pub fn of(group: &Group) -> Rules {
+        Rules(Group {
+            lean: true,
+            genesis: group.genesis.clone(),
+            members: group.members.clone(),
+            size: group.size,
+            proposals: group.proposals.clone(),
+            versions: group.versions.clone(),
+            agreements: group.agreements.clone(),
+            changes: group.changes.clone(),
+            evidence: group.evidence.clone(),
+            ..Group::default()
+        })
+    }
+
+    /// Applies the next statement of the log, finding earlier statements through `lookup`,
     /// which must hold at least every statement applied so far. On `Err` the state is
     /// unchanged.
     pub fn apply<L: Lookup + ?Sized>(
