@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lease;
 pub mod metrics;
 mod open;
+mod pipeline;
 pub mod rate;
 pub mod recover;
 pub mod retry;
