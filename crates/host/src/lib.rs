@@ -51,6 +51,9 @@ pub enum HostError {
     /// This host's sequencer lease ran out during a batch; nothing of it was committed.
     #[error("the sequencer lease ran out before the batch could be committed")]
     LeaseLost,
+    /// A batch written before this one failed, so this one was not committed.
+    #[error("an earlier batch failed; this one was not committed")]
+    Aborted,
     /// Stored state is inconsistent; the host refuses to guess.
     #[error("refusing to start: {0}")]
     Corrupt(String),

@@ -1,25 +1,29 @@
-//! Making a batch durable on a thread of its own while the sequencer admits the next one.
+//! Making batches durable on threads of their own while the sequencer admits the next.
 //!
 //! A batch goes through three stages:
 //!
 //! 1. [`Sequencer::seal`] (sequencer thread): its leaves are appended to the right edge,
 //!    its tiles and entry bundles encoded and its checkpoint signed — CPU only;
 //! 2. [`Sequencer::dispatch`] hands the I/O to a writer thread: write the tiles and
-//!    bundles (durable on return), check that the lease is still fresh, commit the head
-//!    (compare-and-swap from the old size) and, when no witness has to be asked first,
-//!    publish the checkpoint;
-//! 3. [`Sequencer::settle`] (sequencer thread) waits for the writer, then asks the
-//!    witnesses (if any) and publishes; the sequencer answers the submitters once the next
-//!    batch is handed to the writer.
+//!    bundles (durable on return); wait until the batch before it is committed and
+//!    published; check that the lease is still fresh; commit the head (compare-and-swap
+//!    from the old size) and, when no witness has to be asked first, publish the
+//!    checkpoint;
+//! 3. [`Sequencer::settle`] (sequencer thread, in log order) waits for the writer, then
+//!    asks the witnesses (if any) and publishes; the sequencer then answers the
+//!    submitters.
 //!
-//! At most one batch is written at a time, and it is settled before the next is
-//! dispatched, so commits happen in log order and nothing is answered before the
-//! checkpoint that covers it is committed and published. What overlaps is the next
-//! batch's admission (the group fold) and sealing with the current batch's I/O. If a
-//! write fails, the batch sealed meanwhile is refused (nothing of it was written) and the
-//! sequencer rebuilds from the stores.
+//! So the next batch's admission (the group fold) and sealing, and the writing of its
+//! tiles, overlap the current batch's commit; commits and published checkpoints still
+//! follow log order, nothing is committed over tiles not yet written, and nothing is
+//! answered before the checkpoint that covers it is committed and published. If a batch
+//! fails, every batch after it is refused (none of them commits: each waits for a `true`
+//! from the one before) and the sequencer rebuilds from the stores; tiles they wrote are
+//! unreferenced and get overwritten.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -76,9 +80,49 @@ struct Failure {
 pub(crate) struct Writing {
     answers: Answers,
     done: JoinHandle<(Write, Result<(), Failure>)>,
+    /// Whether its writer publishes the checkpoint (see [`Write::publish`]).
+    publishes: bool,
+    /// Told by its writer whether it committed and published: the next batch's writer
+    /// commits only after a `true` (taken by the next [`Sequencer::dispatch`]).
+    then: Option<Receiver<bool>>,
+    /// Set by its writer once past writing the tiles (whether or not that worked).
+    tiles_done: Arc<AtomicBool>,
+}
+
+impl Writing {
+    /// Whether its writer publishes the checkpoint itself: only such batches may be
+    /// written while another is (a witnessed checkpoint is amended by the sequencer after
+    /// the write, which a later commit would race).
+    pub(crate) fn publishes(&self) -> bool {
+        self.publishes
+    }
+
+    /// Answers `waiting` (duplicates of entries not yet durable) with this batch.
+    pub(crate) fn answer_with(
+        &mut self,
+        waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>,
+    ) {
+        self.answers.waiting.extend(waiting);
+    }
+
+    /// Whether its writer is past writing the tiles: the next batch's tiles may be
+    /// written now, while this one commits.
+    pub(crate) fn tiles_done(&self) -> bool {
+        self.tiles_done.load(Ordering::Acquire) || self.done.is_finished()
+    }
+
+    /// Whether its writer has finished (settling it will not block).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.done.is_finished()
+    }
 }
 
 impl Sealed {
+    /// Whether its writer will publish the checkpoint itself (see [`Writing::publishes`]).
+    pub(crate) fn publishes(&self) -> bool {
+        self.write.publish
+    }
+
     /// Refuses every submitter: nothing of the batch was written.
     pub(crate) fn refuse(self) {
         self.answers.refuse();
@@ -160,25 +204,54 @@ impl Sequencer {
         })
     }
 
-    /// Starts writing a sealed batch on a thread of its own. The commit happens only while
-    /// the lease, as granted now, is younger than half its length.
-    pub(crate) fn dispatch(&self, sealed: Sealed) -> Result<Writing, (Answers, HostError)> {
+    /// Starts writing a sealed batch on a thread of its own, after `before` (the batch
+    /// written before it, if it is still being written): its tiles at once, its commit only
+    /// once that batch committed and published, and only while the lease, as granted now,
+    /// is younger than half its length.
+    pub(crate) fn dispatch(
+        &self,
+        sealed: Sealed,
+        before: Option<&mut Writing>,
+    ) -> Result<Writing, (Answers, HostError)> {
         let Some(lease_until) = self.tenure.fresh_until() else {
             return Err((sealed.answers, HostError::LeaseLost));
+        };
+        let after = match before {
+            Some(w) => match w.then.take() {
+                Some(rx) => Some(rx),
+                // Its signal was given away already: never commit after an unknown batch.
+                None => return Err((sealed.answers, HostError::Aborted)),
+            },
+            None => None,
         };
         let (tiles, state) = (self.tiles.clone(), self.state.clone());
         let Sealed {
             answers,
             write: job,
         } = sealed;
+        let publishes = job.publish;
+        let (tell, then) = std::sync::mpsc::channel();
+        let tiles_done = Arc::new(AtomicBool::new(false));
+        let tiles_flag = tiles_done.clone();
         let done = std::thread::Builder::new()
             .name("sequencer-write".into())
             .spawn(move || {
-                let result = write(tiles.as_ref(), state.as_ref(), &job, lease_until);
+                let order = Order {
+                    after,
+                    tell,
+                    tiles_done: Some(tiles_flag),
+                };
+                let result = write(tiles.as_ref(), state.as_ref(), &job, lease_until, order);
                 (job, result)
             });
         match done {
-            Ok(done) => Ok(Writing { answers, done }),
+            Ok(done) => Ok(Writing {
+                answers,
+                done,
+                publishes,
+                then: Some(then),
+                tiles_done,
+            }),
             Err(e) => Err((
                 answers,
                 HostError::io(std::path::Path::new("sequencer write thread"), e),
@@ -192,11 +265,18 @@ impl Sequencer {
             sealed.refuse();
             return Err(HostError::LeaseLost);
         };
+        let (tell, _) = std::sync::mpsc::channel();
+        let order = Order {
+            after: None,
+            tell,
+            tiles_done: None,
+        };
         let result = write(
             self.tiles.as_ref(),
             self.state.as_ref(),
             &sealed.write,
             lease_until,
+            order,
         );
         self.finish(sealed.answers, sealed.write, result)
     }
@@ -205,7 +285,7 @@ impl Sequencer {
     /// [`Sequencer::answer_pending`]; see the module documentation. On an error the caller rebuilds: the batch's submitters are answered
     /// after the next checkpoint if it was committed, and refused otherwise.
     pub(crate) fn settle(&mut self, writing: Writing) -> Result<(), HostError> {
-        let Writing { answers, done } = writing;
+        let Writing { answers, done, .. } = writing;
         match done.join() {
             Ok((job, result)) => self.finish(answers, job, result),
             Err(_) => {
@@ -293,21 +373,54 @@ impl Sequencer {
     }
 }
 
-/// The writer's work: tiles and bundles, then — only if the lease is still fresh — the
-/// commit, then the checkpoint if nothing has to be asked first.
+/// Where a batch's commit goes in the order of commits.
+struct Order {
+    /// Says whether the batch before it committed and published (none: nothing before it
+    /// is being written).
+    after: Option<Receiver<bool>>,
+    /// Tells the batch after it the same of this one.
+    tell: Sender<bool>,
+    /// Set once past writing the tiles.
+    tiles_done: Option<Arc<AtomicBool>>,
+}
+
+/// The writer's work: tiles and bundles; then, once the batch before it is committed and
+/// published, and only if the lease is still fresh, the commit; then the checkpoint if
+/// nothing has to be asked first.
 fn write(
     tiles: &dyn TileStore,
     state: &dyn StateStore,
     job: &Write,
     lease_until: Instant,
+    order: Order,
+) -> Result<(), Failure> {
+    let result = write_in_order(tiles, state, job, lease_until, &order);
+    // A dropped sender reads as `false` too (the writer panicked).
+    let _ = order.tell.send(result.is_ok());
+    result
+}
+
+fn write_in_order(
+    tiles: &dyn TileStore,
+    state: &dyn StateStore,
+    job: &Write,
+    lease_until: Instant,
+    order: &Order,
 ) -> Result<(), Failure> {
     let before = |error: HostError| Failure {
         committed: false,
         error,
     };
-    tiles
-        .write_files(&job.files)
-        .map_err(|e| before(e.into()))?;
+    let written = tiles.write_files(&job.files);
+    if let Some(flag) = &order.tiles_done {
+        flag.store(true, Ordering::Release);
+    }
+    written.map_err(|e| before(e.into()))?;
+    if let Some(after) = &order.after
+        && after.recv() != Ok(true)
+    {
+        return Err(before(HostError::Aborted));
+    }
     if Instant::now() >= lease_until {
         return Err(before(HostError::LeaseLost));
     }

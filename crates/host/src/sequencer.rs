@@ -19,8 +19,9 @@
 //! 6. only then answer the submitters, each with its index and inclusion proof.
 //!
 //! Steps 2–3 (and 5 when there is no witness to ask) run on a writer thread while the
-//! sequencer admits and appends the next batch ([`crate::pipeline`]); one batch is written
-//! at a time, and it is answered before the next is handed to the writer.
+//! sequencer admits and appends the next batch ([`crate::pipeline`]): up to two batches
+//! are written at once, the later one's tiles while the earlier one commits; commits and
+//! checkpoints follow log order.
 //!
 //! A crash before 3 loses only unanswered statements (the tiles written are unreferenced
 //! and get overwritten); a crash between 3 and 5 is repaired at start by re-publishing
@@ -29,6 +30,7 @@
 //! itself from the stores before admitting anything else (statements committed in 3 are
 //! answered after the next checkpoint is out; the others get an error).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::Instant;
@@ -117,6 +119,10 @@ pub struct Sequencer {
     pub(crate) runtime: tokio::runtime::Handle,
 }
 
+/// Most batches being written at once: the oldest commits and publishes while the next
+/// one's tiles are written.
+const WRITES_IN_FLIGHT: usize = 2;
+
 /// How often the sequencer asks the witnesses again while answers wait for them.
 const REWITNESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -141,49 +147,70 @@ impl Sequencer {
     /// Runs until every sender of `rx` is gone, then finishes the batches in flight. While
     /// another host holds the lease it follows the log instead ([`Sequencer::follow`]).
     pub fn run(mut self, rx: Receiver<Submission>, config: BatchConfig) {
-        let mut writing: Option<Writing> = None;
+        let mut writing: VecDeque<Writing> = VecDeque::new();
         loop {
             if !self.tenure.leading() {
-                // Every path that stops leading settled the batch being written first.
+                // Every path that stops leading settled the batches being written first.
                 if self.follow(&rx) {
                     continue;
                 }
                 break;
             }
-            let Collected { batch, open } = self.collect(&rx, &config, writing.is_some());
+            let Collected { batch, open } = self.collect(&rx, &config, writing.back());
             let (sealed, waiting) = match batch {
                 Some(b) if b.entries.is_empty() => (None, b.waiting),
                 Some(b) => (Some(self.seal(b)), Vec::new()),
                 None => (None, Vec::new()),
             };
-            let settled = match writing.take() {
-                Some(w) => self.settle(w),
-                None if sealed.is_none() && waiting.is_empty() && open => {
-                    self.idle();
-                    continue;
+            if sealed.is_none() && waiting.is_empty() && writing.is_empty() {
+                if !open {
+                    break;
                 }
-                None => Ok(()),
+                self.idle();
+                continue;
+            }
+            // How many writes may go on while this batch is dispatched; with nothing to
+            // dispatch, the oldest is waited for.
+            let limit = match &sealed {
+                Some(Ok(s)) if s.publishes() && writing.iter().all(Writing::publishes) => {
+                    WRITES_IN_FLIGHT - 1
+                }
+                Some(Ok(_)) => 0,
+                _ => writing.len().saturating_sub(1),
             };
+            let mut settled = Ok(());
+            while settled.is_ok()
+                && writing
+                    .front()
+                    .is_some_and(|w| writing.len() > limit || w.is_finished())
+            {
+                if let Some(w) = writing.pop_front() {
+                    settled = self.settle(w);
+                }
+            }
             let next = match (settled, sealed) {
                 (Err(e), sealed) => {
-                    // Nothing of the batch sealed meanwhile was written.
+                    // Nothing of the batches sealed after the failed one is committed.
                     if let Some(Ok(s)) = sealed {
                         s.refuse();
                     }
                     refuse_waiting(waiting);
                     Err(e)
                 }
-                (Ok(()), Some(Err(e))) => Err(e),
+                (Ok(()), Some(Err(e))) => {
+                    refuse_waiting(waiting);
+                    Err(e)
+                }
                 (Ok(()), Some(Ok(s))) => {
-                    self.answer_waiting(waiting);
                     if !self.tenure.keep(self.state.as_ref()) {
                         s.refuse();
+                        self.drain(&mut writing);
                         self.step_down();
                         continue;
                     }
-                    match self.dispatch(s) {
+                    match self.dispatch(s, writing.back_mut()) {
                         Ok(w) => {
-                            writing = Some(w);
+                            writing.push_back(w);
                             Ok(())
                         }
                         Err((answers, e)) => {
@@ -193,7 +220,10 @@ impl Sequencer {
                     }
                 }
                 (Ok(()), None) => {
-                    self.answer_waiting(waiting);
+                    match writing.back_mut() {
+                        Some(w) => w.answer_with(waiting),
+                        None => self.answer_waiting(waiting),
+                    }
                     Ok(())
                 }
             };
@@ -201,12 +231,13 @@ impl Sequencer {
                 // Answered only now, so that the next batch is written meanwhile.
                 Ok(()) => self.answer_pending(),
                 Err(e) => {
+                    self.drain(&mut writing);
                     if !self.recover_from(e) {
                         return;
                     }
                 }
             }
-            if !open && writing.is_none() {
+            if !open && writing.is_empty() {
                 break;
             }
         }
@@ -219,51 +250,38 @@ impl Sequencer {
         tracing::info!("sequencer stopped");
     }
 
-    /// Collects the next batch. While another is being written it takes only what is
-    /// queued (the write's end closes it); otherwise it waits for a first statement until
+    /// Waits for every batch being written (after a failure, or before stepping down):
+    /// those that committed are answered after the next checkpoint, the others refused.
+    fn drain(&mut self, writing: &mut VecDeque<Writing>) {
+        for w in writing.drain(..) {
+            if let Err(e) = self.settle(w) {
+                tracing::warn!(error = %e, "a batch written meanwhile failed too");
+            }
+        }
+    }
+
+    /// Collects the next batch. While `busy` (the newest batch being written) is writing
+    /// its tiles, it takes what arrives until they are written: the batch then goes to the
+    /// writer, its tiles written while that one commits, as large as the wait made it. Otherwise it waits for a first statement until
     /// the lease needs renewing (or the witnesses asking again), then for more until the
     /// batch interval has passed since the first arrived.
     fn collect(
         &mut self,
         rx: &Receiver<Submission>,
         config: &BatchConfig,
-        busy: bool,
+        busy: Option<&Writing>,
     ) -> Collected {
-        let first = if busy {
-            match rx.try_recv() {
-                Ok(s) => s,
-                Err(TryRecvError::Empty) => {
-                    return Collected {
-                        batch: None,
-                        open: true,
-                    };
-                }
-                Err(TryRecvError::Disconnected) => {
-                    return Collected {
-                        batch: None,
-                        open: false,
-                    };
-                }
-            }
-        } else {
-            let mut wait = self.tenure.until_renewal();
-            if !self.pending.is_empty() {
-                wait = wait.min(REWITNESS_INTERVAL.saturating_sub(self.rewitnessed.elapsed()));
-            }
-            match rx.recv_timeout(wait) {
-                Ok(s) => s,
-                Err(RecvTimeoutError::Timeout) => {
-                    return Collected {
-                        batch: None,
-                        open: true,
-                    };
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Collected {
-                        batch: None,
-                        open: false,
-                    };
-                }
+        let mut wait = self.tenure.until_renewal();
+        if !self.pending.is_empty() {
+            wait = wait.min(REWITNESS_INTERVAL.saturating_sub(self.rewitnessed.elapsed()));
+        }
+        let first = match receive(rx, busy, Instant::now() + wait) {
+            Ok(s) => s,
+            Err(closed) => {
+                return Collected {
+                    batch: None,
+                    open: !closed,
+                };
             }
         };
         // Statements that queued during the previous flush have waited already: their
@@ -273,14 +291,7 @@ impl Sequencer {
         self.admit(first, &mut batch);
         let mut open = true;
         while batch.entries.len() < config.max_entries {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let next = match busy || left.is_zero() {
-                true => rx.try_recv().map_err(|e| e == TryRecvError::Disconnected),
-                false => rx
-                    .recv_timeout(left)
-                    .map_err(|e| e == RecvTimeoutError::Disconnected),
-            };
-            match next {
+            match receive(rx, busy, deadline) {
                 Ok(s) => self.admit(s, &mut batch),
                 Err(closed) => {
                     open = !closed;
@@ -458,6 +469,39 @@ impl Sequencer {
 struct HeadProver<'a> {
     tree: BatchProver<'a>,
     checkpoint: Option<Arc<String>>,
+}
+
+/// How often a sequencer waiting for statements looks whether the write in flight is past
+/// its tiles.
+const POLL: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// The next submission: while `busy` is being written, until its tiles are; otherwise
+/// until `until`. `Err(true)` once every sender is gone.
+fn receive(
+    rx: &Receiver<Submission>,
+    busy: Option<&Writing>,
+    until: Instant,
+) -> Result<Submission, bool> {
+    let Some(w) = busy else {
+        let left = until.saturating_duration_since(Instant::now());
+        return rx
+            .recv_timeout(left)
+            .map_err(|e| e == RecvTimeoutError::Disconnected);
+    };
+    loop {
+        if w.tiles_done() {
+            return Err(false);
+        }
+        match rx.try_recv() {
+            Ok(s) => return Ok(s),
+            Err(TryRecvError::Disconnected) => return Err(true),
+            Err(TryRecvError::Empty) => match rx.recv_timeout(POLL) {
+                Ok(s) => return Ok(s),
+                Err(RecvTimeoutError::Disconnected) => return Err(true),
+                Err(RecvTimeoutError::Timeout) => {}
+            },
+        }
+    }
 }
 
 /// Refuses duplicates that waited for a batch that failed.
