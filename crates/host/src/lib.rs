@@ -7,6 +7,7 @@
 //! statements to the sequencer; reads are for members only ([`auth`]).
 
 pub mod auth;
+mod collect;
 pub mod config;
 mod cosigning;
 mod failover;

@@ -32,7 +32,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use statement::group::{Effect, SignatureCheck};
@@ -43,6 +43,7 @@ use tlog::note::Signer;
 use tlog::tile::TileEdge;
 use tokio::sync::oneshot;
 
+use crate::collect::Collected;
 use crate::lease::Tenure;
 use crate::pipeline::Writing;
 use crate::tiles::{BatchProver, OwnTiles, TileCache};
@@ -124,7 +125,7 @@ pub struct Sequencer {
 const WRITES_IN_FLIGHT: usize = 2;
 
 /// How often the sequencer asks the witnesses again while answers wait for them.
-const REWITNESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+pub(crate) const REWITNESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A batch being filled.
 #[derive(Default)]
@@ -133,14 +134,6 @@ pub(crate) struct Batch {
     pub(crate) entries: Vec<(Signed, oneshot::Sender<Outcome>)>,
     /// Duplicates of statements admitted but not yet durable: answered with the batch.
     pub(crate) waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>,
-}
-
-/// What [`Sequencer::collect`] found in the queue.
-struct Collected {
-    /// The batch, if any statement arrived.
-    batch: Option<Batch>,
-    /// Whether senders remain (false: the host is stopping).
-    open: bool,
 }
 
 impl Sequencer {
@@ -260,51 +253,6 @@ impl Sequencer {
         }
     }
 
-    /// Collects the next batch. While `busy` (the newest batch being written) is writing
-    /// its tiles, it takes what arrives until they are written: the batch then goes to the
-    /// writer, its tiles written while that one commits, as large as the wait made it. Otherwise it waits for a first statement until
-    /// the lease needs renewing (or the witnesses asking again), then for more until the
-    /// batch interval has passed since the first arrived.
-    fn collect(
-        &mut self,
-        rx: &Receiver<Submission>,
-        config: &BatchConfig,
-        busy: Option<&Writing>,
-    ) -> Collected {
-        let mut wait = self.tenure.until_renewal();
-        if !self.pending.is_empty() {
-            wait = wait.min(REWITNESS_INTERVAL.saturating_sub(self.rewitnessed.elapsed()));
-        }
-        let first = match receive(rx, busy, Instant::now() + wait) {
-            Ok(s) => s,
-            Err(closed) => {
-                return Collected {
-                    batch: None,
-                    open: !closed,
-                };
-            }
-        };
-        // Statements that queued during the previous flush have waited already: their
-        // batch closes once the queue is drained (or at `max_entries`).
-        let deadline = first.received + config.interval();
-        let mut batch = Batch::default();
-        self.admit(first, &mut batch);
-        let mut open = true;
-        while batch.entries.len() < config.max_entries {
-            match receive(rx, busy, deadline) {
-                Ok(s) => self.admit(s, &mut batch),
-                Err(closed) => {
-                    open = !closed;
-                    break;
-                }
-            }
-        }
-        Collected {
-            batch: Some(batch),
-            open,
-        }
-    }
-
     /// After a failed batch: steps down if the lease is gone, else rebuilds from the
     /// stores. Returns false if the sequencer cannot go on.
     fn recover_from(&mut self, e: HostError) -> bool {
@@ -363,7 +311,7 @@ impl Sequencer {
     }
 
     /// Applies one submission to the group, or answers it at once.
-    fn admit(&mut self, sub: Submission, batch: &mut Batch) {
+    pub(crate) fn admit(&mut self, sub: Submission, batch: &mut Batch) {
         let sig = sub
             .verified_with
             .as_ref()
@@ -469,39 +417,6 @@ impl Sequencer {
 struct HeadProver<'a> {
     tree: BatchProver<'a>,
     checkpoint: Option<Arc<String>>,
-}
-
-/// How often a sequencer waiting for statements looks whether the write in flight is past
-/// its tiles.
-const POLL: std::time::Duration = std::time::Duration::from_millis(1);
-
-/// The next submission: while `busy` is being written, until its tiles are; otherwise
-/// until `until`. `Err(true)` once every sender is gone.
-fn receive(
-    rx: &Receiver<Submission>,
-    busy: Option<&Writing>,
-    until: Instant,
-) -> Result<Submission, bool> {
-    let Some(w) = busy else {
-        let left = until.saturating_duration_since(Instant::now());
-        return rx
-            .recv_timeout(left)
-            .map_err(|e| e == RecvTimeoutError::Disconnected);
-    };
-    loop {
-        if w.tiles_done() {
-            return Err(false);
-        }
-        match rx.try_recv() {
-            Ok(s) => return Ok(s),
-            Err(TryRecvError::Disconnected) => return Err(true),
-            Err(TryRecvError::Empty) => match rx.recv_timeout(POLL) {
-                Ok(s) => return Ok(s),
-                Err(RecvTimeoutError::Disconnected) => return Err(true),
-                Err(RecvTimeoutError::Timeout) => {}
-            },
-        }
-    }
 }
 
 /// Refuses duplicates that waited for a batch that failed.
