@@ -122,15 +122,6 @@ impl Tenure {
         self.held.is_some_and(|(_, g)| g.elapsed() < self.ttl / 2)
     }
 
-    /// Until when the current grant stays fresh (see [`Tenure::fresh`]), if it is now: a
-    /// batch written on another thread is committed only before then.
-    pub(crate) fn fresh_until(&self) -> Option<std::time::Instant> {
-        self.fresh()
-            .then_some(self.held)
-            .flatten()
-            .map(|(_, g)| g + self.ttl / 2)
-    }
-
     /// How long the sequencer may wait idle before the lease needs renewing.
     pub(crate) fn until_renewal(&self) -> Duration {
         self.held.map_or(self.ttl / 3, |(_, g)| {

@@ -7,7 +7,6 @@
 //! statements to the sequencer; reads are for members only ([`auth`]).
 
 pub mod auth;
-mod collect;
 pub mod config;
 mod cosigning;
 mod failover;
@@ -16,7 +15,6 @@ pub mod keys;
 pub mod lease;
 pub mod metrics;
 mod open;
-mod pipeline;
 pub mod rate;
 pub mod recover;
 pub mod retry;
@@ -52,9 +50,6 @@ pub enum HostError {
     /// This host's sequencer lease ran out during a batch; nothing of it was committed.
     #[error("the sequencer lease ran out before the batch could be committed")]
     LeaseLost,
-    /// A batch written before this one failed, so this one was not committed.
-    #[error("an earlier batch failed; this one was not committed")]
-    Aborted,
     /// Stored state is inconsistent; the host refuses to guess.
     #[error("refusing to start: {0}")]
     Corrupt(String),

@@ -3,8 +3,7 @@
 //! batches.
 //!
 //! A batch is closed after [`crate::BatchConfig::interval`] from its first statement or at
-//! [`crate::BatchConfig::max_entries`], whichever comes first; while the previous batch is
-//! being written, it is closed as soon as the queue is drained. Closing it runs the durable
+//! [`crate::BatchConfig::max_entries`], whichever comes first. Closing it runs the durable
 //! sequence, in this order, each step only after the previous one returned `Ok`:
 //!
 //! 1. append the leaves to the right edge, giving the new tiles and root;
@@ -18,11 +17,6 @@
 //! 5. publish the checkpoint (atomic replace, durable);
 //! 6. only then answer the submitters, each with its index and inclusion proof.
 //!
-//! Steps 2–3 (and 5 when there is no witness to ask) run on a writer thread while the
-//! sequencer admits and appends the next batch ([`crate::pipeline`]): up to two batches
-//! are written at once, the later one's tiles while the earlier one commits; commits and
-//! checkpoints follow log order.
-//!
 //! A crash before 3 loses only unanswered statements (the tiles written are unreferenced
 //! and get overwritten); a crash between 3 and 5 is repaired at start by re-publishing
 //! the committed checkpoint and asking the witnesses again. If a step fails without a
@@ -30,22 +24,19 @@
 //! itself from the stores before admitting anything else (statements committed in 3 are
 //! answered after the next checkpoint is out; the others get an error).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
 use statement::group::{Effect, SignatureCheck};
 use statement::{Group, Rejection, Signed, StatementId};
 use store::{Head, StateStore, TileStore};
-use tlog::checkpoint::Origin;
+use tlog::checkpoint::{Checkpoint, Origin};
 use tlog::note::Signer;
-use tlog::tile::TileEdge;
+use tlog::tile::{TILE_WIDTH, TileEdge, encode_bundle};
 use tokio::sync::oneshot;
 
-use crate::collect::Collected;
 use crate::lease::Tenure;
-use crate::pipeline::Writing;
 use crate::tiles::{BatchProver, OwnTiles, TileCache};
 use crate::witnesses::Witnesses;
 use crate::{BatchConfig, HostError, Shared};
@@ -120,118 +111,74 @@ pub struct Sequencer {
     pub(crate) runtime: tokio::runtime::Handle,
 }
 
-/// Most batches being written at once: the oldest commits and publishes while the next
-/// one's tiles are written.
-const WRITES_IN_FLIGHT: usize = 2;
-
 /// How often the sequencer asks the witnesses again while answers wait for them.
-pub(crate) const REWITNESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+const REWITNESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A batch being filled.
 #[derive(Default)]
-pub(crate) struct Batch {
-    /// The statements the group admitted, in order, with their submitters.
-    pub(crate) entries: Vec<(Signed, oneshot::Sender<Outcome>)>,
+struct Batch {
+    entries: Vec<(Signed, oneshot::Sender<Outcome>)>,
     /// Duplicates of statements admitted but not yet durable: answered with the batch.
-    pub(crate) waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>,
+    waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>,
 }
 
 impl Sequencer {
-    /// Runs until every sender of `rx` is gone, then finishes the batches in flight. While
+    /// Runs until every sender of `rx` is gone, then finishes the batch in flight. While
     /// another host holds the lease it follows the log instead ([`Sequencer::follow`]).
     pub fn run(mut self, rx: Receiver<Submission>, config: BatchConfig) {
-        let mut writing: VecDeque<Writing> = VecDeque::new();
         loop {
             if !self.tenure.leading() {
-                // Every path that stops leading settled the batches being written first.
                 if self.follow(&rx) {
                     continue;
                 }
                 break;
             }
-            let Collected { batch, open } = self.collect(&rx, &config, writing.back());
-            let (sealed, waiting) = match batch {
-                Some(b) if b.entries.is_empty() => (None, b.waiting),
-                Some(b) => (Some(self.seal(b)), Vec::new()),
-                None => (None, Vec::new()),
-            };
-            if sealed.is_none() && waiting.is_empty() && writing.is_empty() {
-                if !open {
-                    break;
+            let mut wait = self.tenure.until_renewal();
+            if !self.pending.is_empty() {
+                wait = wait.min(REWITNESS_INTERVAL.saturating_sub(self.rewitnessed.elapsed()));
+            }
+            let first = match rx.recv_timeout(wait) {
+                Ok(s) => s,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.idle();
+                    continue;
                 }
-                self.idle();
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            // Statements that queued during the previous flush have waited already: their
+            // batch closes once the queue is drained (or at `max_entries`).
+            let deadline = first.received + config.interval();
+            let mut batch = Batch::default();
+            self.admit(first, &mut batch);
+            while batch.entries.len() < config.max_entries {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let next = match left.is_zero() {
+                    true => rx.try_recv().ok(),
+                    false => rx.recv_timeout(left).ok(),
+                };
+                match next {
+                    Some(s) => self.admit(s, &mut batch),
+                    None => break,
+                }
+            }
+            if !self.tenure.keep(self.state.as_ref()) {
+                // Nothing of this batch was written: its submitters may retry elsewhere.
+                for (_, reply) in batch.entries {
+                    let _ = reply.send(Err(Refusal::Unavailable));
+                }
+                self.step_down();
                 continue;
             }
-            // How many writes may go on while this batch is dispatched; with nothing to
-            // dispatch, the oldest is waited for.
-            let limit = match &sealed {
-                Some(Ok(s)) if s.publishes() && writing.iter().all(Writing::publishes) => {
-                    WRITES_IN_FLIGHT - 1
+            if let Err(e) = self.flush(batch) {
+                tracing::error!(error = %e, "sequencing failed; rebuilding from the stores");
+                self.shared.metrics.fault("sequencing");
+                if !self.tenure.keep(self.state.as_ref()) {
+                    self.step_down();
+                } else if let Err(e) = self.reload() {
+                    tracing::error!(error = %e, "cannot rebuild the sequencer; refusing submissions");
+                    self.shared.set_failed();
+                    return;
                 }
-                Some(Ok(_)) => 0,
-                _ => writing.len().saturating_sub(1),
-            };
-            let mut settled = Ok(());
-            while settled.is_ok()
-                && writing
-                    .front()
-                    .is_some_and(|w| writing.len() > limit || w.is_finished())
-            {
-                if let Some(w) = writing.pop_front() {
-                    settled = self.settle(w);
-                }
-            }
-            let next = match (settled, sealed) {
-                (Err(e), sealed) => {
-                    // Nothing of the batches sealed after the failed one is committed.
-                    if let Some(Ok(s)) = sealed {
-                        s.refuse();
-                    }
-                    refuse_waiting(waiting);
-                    Err(e)
-                }
-                (Ok(()), Some(Err(e))) => {
-                    refuse_waiting(waiting);
-                    Err(e)
-                }
-                (Ok(()), Some(Ok(s))) => {
-                    if !self.tenure.keep(self.state.as_ref()) {
-                        s.refuse();
-                        self.drain(&mut writing);
-                        self.step_down();
-                        continue;
-                    }
-                    match self.dispatch(s, writing.back_mut()) {
-                        Ok(w) => {
-                            writing.push_back(w);
-                            Ok(())
-                        }
-                        Err((answers, e)) => {
-                            answers.refuse();
-                            Err(e)
-                        }
-                    }
-                }
-                (Ok(()), None) => {
-                    match writing.back_mut() {
-                        Some(w) => w.answer_with(waiting),
-                        None => self.answer_waiting(waiting),
-                    }
-                    Ok(())
-                }
-            };
-            match next {
-                // Answered only now, so that the next batch is written meanwhile.
-                Ok(()) => self.answer_pending(),
-                Err(e) => {
-                    self.drain(&mut writing);
-                    if !self.recover_from(e) {
-                        return;
-                    }
-                }
-            }
-            if !open && writing.is_empty() {
-                break;
             }
         }
         for (.., reply) in self.pending.drain(..) {
@@ -241,34 +188,6 @@ impl Sequencer {
             self.tenure.release(self.state.as_ref());
         }
         tracing::info!("sequencer stopped");
-    }
-
-    /// Waits for every batch being written (after a failure, or before stepping down):
-    /// those that committed are answered after the next checkpoint, the others refused.
-    fn drain(&mut self, writing: &mut VecDeque<Writing>) {
-        for w in writing.drain(..) {
-            if let Err(e) = self.settle(w) {
-                tracing::warn!(error = %e, "a batch written meanwhile failed too");
-            }
-        }
-    }
-
-    /// After a failed batch: steps down if the lease is gone, else rebuilds from the
-    /// stores. Returns false if the sequencer cannot go on.
-    fn recover_from(&mut self, e: HostError) -> bool {
-        tracing::error!(error = %e, "sequencing failed; rebuilding from the stores");
-        self.shared.metrics.fault("sequencing");
-        if !self.tenure.keep(self.state.as_ref()) {
-            self.step_down();
-        } else if let Err(e) = self.reload() {
-            tracing::error!(error = %e, "cannot rebuild the sequencer; refusing submissions");
-            self.shared.set_failed();
-            for (.., reply) in self.pending.drain(..) {
-                let _ = reply.send(Err(Refusal::Unavailable));
-            }
-            return false;
-        }
-        true
     }
 
     /// Keeps the lease while no statement arrives, and asks the witnesses again when
@@ -294,13 +213,7 @@ impl Sequencer {
             },
             &mut batch,
         );
-        if batch.entries.is_empty() {
-            self.answer_waiting(batch.waiting);
-        } else {
-            let sealed = self.seal(batch)?;
-            self.write_now(sealed)?;
-            self.answer_pending();
-        }
+        self.flush(batch)?;
         match outcome.try_recv() {
             Ok(Ok(receipt)) => Ok(receipt),
             Ok(Err(Refusal::Rejected(r))) => Err(HostError::Genesis(r.to_string())),
@@ -311,7 +224,7 @@ impl Sequencer {
     }
 
     /// Applies one submission to the group, or answers it at once.
-    pub(crate) fn admit(&mut self, sub: Submission, batch: &mut Batch) {
+    fn admit(&mut self, sub: Submission, batch: &mut Batch) {
         let sig = sub
             .verified_with
             .as_ref()
@@ -383,6 +296,72 @@ impl Sequencer {
         }
     }
 
+    /// Makes a batch durable and answers it; see the module documentation.
+    fn flush(&mut self, batch: Batch) -> Result<(), HostError> {
+        if batch.entries.is_empty() {
+            self.answer_waiting(batch.waiting);
+            return Ok(());
+        }
+        let started = Instant::now();
+        let old = self.edge.size();
+        let leaves: Vec<tlog::Hash> = batch
+            .entries
+            .iter()
+            .map(|(s, _)| tlog::leaf_hash(s.leaf()))
+            .collect();
+        let update = self
+            .edge
+            .append(&leaves)
+            .map_err(|e| HostError::Corrupt(e.to_string()))?;
+        let mut files: Vec<(String, Vec<u8>)> = update
+            .tiles
+            .iter()
+            .map(|(t, d)| (t.path(), d.clone()))
+            .collect();
+        files.extend(self.bundles(old, batch.entries.iter().map(|(s, _)| s.leaf()))?);
+        self.tiles.write_files(&files)?;
+        for (path, data) in files {
+            self.cache.insert(path, Arc::new(data));
+        }
+        let checkpoint = Checkpoint::new(self.origin.clone(), update.size, update.root);
+        let note = checkpoint
+            .sign(&[&self.signer])
+            .map_err(|e| HostError::Corrupt(e.to_string()))?;
+        let head = Head {
+            size: update.size,
+            root: update.root,
+            checkpoint: note.to_bytes(),
+        };
+        let ids: Vec<(StatementId, u64)> = batch
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| (s.id(), old + i as u64))
+            .collect();
+        if !self.tenure.fresh() {
+            return Err(HostError::LeaseLost);
+        }
+        // Committed before any witness sees it: a checkpoint shown to a witness is one
+        // this log can never take back, whatever happens next.
+        self.state.commit(old, &head, &ids)?;
+        self.head = Some(head);
+        let entries = batch.entries.len();
+        for (i, (s, reply)) in batch.entries.into_iter().enumerate() {
+            self.pending.push((old + i as u64, s.id(), false, reply));
+        }
+        for (index, id, reply) in batch.waiting {
+            self.pending.push((index, id, true, reply));
+        }
+        // From here on the batch is durable: if publishing fails, the sequencer rebuilds
+        // and its submitters are answered after the next checkpoint is out.
+        self.witness_and_publish(note, &checkpoint, true)?;
+        self.shared
+            .metrics
+            .batch(entries, started.elapsed(), update.size);
+        self.answer_pending();
+        Ok(())
+    }
+
     /// Answers every waiting submitter, if the head meets the witness policy.
     pub(crate) fn answer_pending(&mut self) {
         if !self.head_witnessed {
@@ -403,13 +382,37 @@ impl Sequencer {
     }
 
     fn answer_waiting(&mut self, waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>) {
-        if waiting.is_empty() {
-            return;
-        }
         for (index, id, reply) in waiting {
             self.pending.push((index, id, true, reply));
         }
         self.answer_pending();
+    }
+
+    /// The entry bundles to write for new `leaves` appended at `old`: every bundle they
+    /// complete, and the partial bundle they leave, if any (C2SP tlog-tiles).
+    fn bundles<'a>(
+        &mut self,
+        old: u64,
+        leaves: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<Vec<(String, Vec<u8>)>, HostError> {
+        let width = usize::from(TILE_WIDTH);
+        let mut out = Vec::new();
+        let mut index = old / width as u64;
+        for leaf in leaves {
+            self.bundle.push(leaf.to_vec());
+            if self.bundle.len() == width {
+                out.push((bundle_path(index, width)?, encode(&self.bundle)?));
+                self.bundle.clear();
+                index += 1;
+            }
+        }
+        if !self.bundle.is_empty() {
+            out.push((
+                bundle_path(index, self.bundle.len())?,
+                encode(&self.bundle)?,
+            ));
+        }
+        Ok(out)
     }
 }
 
@@ -419,9 +422,13 @@ struct HeadProver<'a> {
     checkpoint: Option<Arc<String>>,
 }
 
-/// Refuses duplicates that waited for a batch that failed.
-fn refuse_waiting(waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>) {
-    for (.., reply) in waiting {
-        let _ = reply.send(Err(Refusal::Unavailable));
-    }
+fn bundle_path(index: u64, width: usize) -> Result<String, HostError> {
+    let width = u16::try_from(width).map_err(|_| HostError::Corrupt("bundle width".into()))?;
+    tlog::tile::EntryBundle::new(index, width)
+        .map(|b| b.path())
+        .map_err(|e| HostError::Corrupt(e.to_string()))
+}
+
+fn encode(entries: &[Vec<u8>]) -> Result<Vec<u8>, HostError> {
+    encode_bundle(entries).map_err(|e| HostError::Corrupt(e.to_string()))
 }
