@@ -7,7 +7,11 @@
 //! runtime of their own, each submit their member's statements one request at a time and
 //! wait for the answer — which the host gives only once the statement is durable in the
 //! log and covered by a published checkpoint. Measured: statements per second and
-//! submit-to-answer latency per request, for single statements and for batches.
+//! submit-to-answer latency per request, for single statements (`--clients`, 256 by
+//! default) and for batches (the first `--batch-clients` members, 32 by default, 64
+//! statements a request). The loop is closed — a client sends its next request only once
+//! answered — so clients × statements per request are in flight and latency is about
+//! that over the rate: 32 × 64 keeps the host busy, 256 × 64 would only measure queueing.
 //!
 //! The baseline, taken in the same run on the same statements, is the raw Ed25519 rate of
 //! one core (`verify_strict` over each statement's signed bytes): checking signatures is
@@ -53,6 +57,8 @@ struct Work {
 #[derive(Debug, Serialize)]
 pub(super) struct Phase {
     pub(super) mode: &'static str,
+    /// Concurrent clients, each with one request in flight.
+    pub(super) clients: usize,
     pub(super) statements_per_request: usize,
     pub(super) requests: usize,
     pub(super) statements: usize,
@@ -179,14 +185,20 @@ async fn measure(
         ..
     } = found_group(dir, &host_dir, &members, None)?;
 
+    let batch_clients = (a.batch_clients as usize).min(clients);
     let singles_each = (a.statements as usize).div_ceil(clients);
-    let batches_each = (a.statements as usize).div_ceil(clients * per_request);
+    let batches_each = (a.statements as usize).div_ceil(batch_clients * per_request);
+    let to_sign = clients * (1 + singles_each) + batch_clients * batches_each * per_request;
     say(&format!(
-        "Signing {} statements for {clients} members …",
-        clients * (1 + singles_each + batches_each * per_request)
+        "Signing {to_sign} statements for {clients} members …"
     ));
     let started = Instant::now();
-    let (work, sample) = presign(&members, singles_each, batches_each, per_request)?;
+    let (work, sample) = presign(
+        &members,
+        singles_each,
+        (batch_clients, batches_each),
+        per_request,
+    )?;
     let presign_seconds = started.elapsed().as_secs_f64();
 
     say("Measuring raw Ed25519 verification on one core …");
@@ -226,7 +238,7 @@ async fn measure(
     baseline_passes.push(verify_rate(&sample)?);
     let tree_size = metric(&scrape(addr).await?, "detente_tree_size") as u64;
     host.stop().await;
-    let expected = 1 + setup.len() + clients * (1 + singles_each + batches_each * per_request);
+    let expected = 1 + setup.len() + to_sign;
     ensure!(
         tree_size == expected as u64,
         "the log holds {tree_size} entries, expected {expected}"
@@ -257,7 +269,7 @@ async fn measure(
 fn presign(
     members: &[MemberKeys],
     singles_each: usize,
-    batches_each: usize,
+    (batch_clients, batches_each): (usize, usize),
     per_request: usize,
 ) -> anyhow::Result<(Vec<Work>, Vec<Sample>)> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -266,13 +278,19 @@ fn presign(
     let parts: Vec<anyhow::Result<(Vec<Work>, Vec<Sample>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = members
             .chunks(chunk)
-            .map(|ms| {
+            .enumerate()
+            .map(|(c, ms)| {
                 s.spawn(move || {
                     let mut work = Vec::with_capacity(ms.len());
                     let mut sample = Vec::new();
-                    for m in ms {
+                    for (i, m) in ms.iter().enumerate() {
+                        // Only the first `batch_clients` members send batches.
+                        let batches = match c * chunk + i < batch_clients {
+                            true => batches_each,
+                            false => 0,
+                        };
                         let (w, smp) =
-                            sign_member(m, singles_each, batches_each, per_request, sample_each)?;
+                            sign_member(m, singles_each, batches, per_request, sample_each)?;
                         work.push(w);
                         sample.extend(smp);
                     }
@@ -380,7 +398,11 @@ fn drive(
         say("Batches …");
         let (_, many) = run_phase(
             addr,
-            conns.into_iter().zip(batches).collect(),
+            conns
+                .into_iter()
+                .zip(batches)
+                .filter(|(_, b)| !b.is_empty())
+                .collect(),
             "batch",
             per_request,
         )
@@ -397,6 +419,7 @@ async fn run_phase(
     mode: &'static str,
     per_request: usize,
 ) -> anyhow::Result<(Vec<Conn>, Phase)> {
+    let clients = work.len();
     let cpu_before = cpu_by_role();
     let metrics_before = scrape(addr).await?;
     let started = Instant::now();
@@ -439,6 +462,7 @@ async fn run_phase(
     let host_batches = d("detente_batch_entries_count");
     let phase = Phase {
         mode,
+        clients,
         statements_per_request: per_request,
         requests,
         statements,

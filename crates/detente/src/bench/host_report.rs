@@ -41,15 +41,16 @@ pub(super) fn cpu_by_role() -> BTreeMap<&'static str, f64> {
 
 pub(super) fn print_report(r: &Report) {
     println!(
-        "Détente host benchmark, {}: {} CPUs, {} clients, host batch interval {} ms",
+        "Détente host benchmark, {}: {} CPUs, {} members, host batch interval {} ms \
+         (rows: clients × statements per request, each client waiting for its answer)",
         r.backend, r.cpus, r.clients, r.batch_interval_ms
     );
     print_baseline(r.baseline_verify_per_second, &r.baseline_passes);
     for p in &r.phases {
         let label = if p.statements_per_request == 1 {
-            "single statements".to_owned()
+            format!("{} × 1", p.clients)
         } else {
-            format!("batches of {}", p.statements_per_request)
+            format!("{} × {}", p.clients, p.statements_per_request)
         };
         println!(
             "  {label:<18} {:>7} in {:>5.2} s  {:>9.0} statements/s = {:.2} × baseline   \
