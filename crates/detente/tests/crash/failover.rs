@@ -188,7 +188,7 @@ async fn leader_killed_twice_loses_no_answered_statement() {
         .collect();
     assert!(errors.is_empty(), "a host logged errors:\n{errors:#?}");
     // Every kill was followed by a take-over (a leader that stepped back adds one more).
-    assert!(site.runs_logging("took the sequencer lease") >= 1 + LEADER_KILLS);
+    assert!(site.runs_logging("took the sequencer lease") > LEADER_KILLS);
     for took in &takeovers {
         assert!(
             *took < Duration::from_secs(10),
