@@ -170,7 +170,13 @@ impl Sequencer {
                 continue;
             }
             if let Err(e) = self.flush(batch) {
-                tracing::error!(error = %e, "sequencing failed; rebuilding from the stores");
+                if matches!(e, HostError::LeaseLost) {
+                    // A starved or paused leader past half its lease may not commit: the
+                    // designed step-down (as above), not a fault of the stores.
+                    tracing::warn!(error = %e, "nothing of the batch was committed");
+                } else {
+                    tracing::error!(error = %e, "sequencing failed; rebuilding from the stores");
+                }
                 self.shared.metrics.fault("sequencing");
                 if !self.tenure.keep(self.state.as_ref()) {
                     self.step_down();

@@ -254,13 +254,18 @@ impl Node {
             keys,
             client,
         };
-        if views {
-            let rules = Rules::of(node.group()?);
-            node.rules = rules;
-            node.frontier = node.replica.frontier()?;
-        } else {
-            node.reload()?;
-        }
+        let started = std::time::Instant::now();
+        node.rules = match views {
+            true => Rules::of(node.group()?),
+            false => fold::reopen(&node.replica)?,
+        };
+        tracing::info!(
+            statements = node.rules.size(),
+            views,
+            ms = started.elapsed().as_millis() as u64,
+            "folded the replica"
+        );
+        node.frontier = node.replica.frontier()?;
         if let Some(first) = node.replica.leaf(0)?
             && first != genesis.leaf()
         {

@@ -247,11 +247,8 @@ impl Replica {
     /// Forgets whatever an earlier sync staged, and rolls back a sync's transaction that
     /// was left open.
     pub fn clear_staged(&self) -> Result<(), NodeError> {
-        let conn = self.conn();
-        if !conn.is_autocommit() {
-            conn.execute_batch("ROLLBACK")?;
-        }
-        conn.execute("DELETE FROM staged", [])?;
+        self.rollback_checked()?;
+        self.conn().execute("DELETE FROM staged", [])?;
         Ok(())
     }
 

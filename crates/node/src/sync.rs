@@ -321,21 +321,6 @@ impl Node {
             .map_err(|e| inconsistent(format!("the proof from the host's tiles fails: {e}"), shown))
     }
 
-    /// Rebuilds the rules' state from the replica, and forgets the views' group (folded
-    /// again when next asked for).
-    pub(crate) fn reload(&mut self) -> Result<(), NodeError> {
-        let started = std::time::Instant::now();
-        self.rules = crate::fold::reopen(&self.replica)?;
-        tracing::info!(
-            statements = self.rules.size(),
-            ms = started.elapsed().as_millis() as u64,
-            "folded the replica through the rules"
-        );
-        self.views = OnceLock::new();
-        self.frontier = self.replica.frontier()?;
-        Ok(())
-    }
-
     /// Puts the rules' state back as it was before a sync that failed, and forgets the
     /// views' group, which the sync may have moved on.
     fn restore(&mut self, rules: Rules) {
