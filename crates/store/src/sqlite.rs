@@ -53,6 +53,11 @@ impl SqliteState {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // The dedup index is keyed by statement ids, which are hashes: every insert lands
+        // on a random page. With SQLite's default 2 MiB cache a log past ~10^5 statements
+        // re-reads index pages from the OS on nearly every insert; 64 MiB keeps about
+        // 10^6 statements' index in memory (the cache fills only as the log grows).
+        conn.pragma_update(None, "cache_size", -65536)?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteState {
             conn: Mutex::new(conn),
