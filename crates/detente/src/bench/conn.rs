@@ -16,6 +16,8 @@ use tokio::net::TcpStream;
 pub(crate) struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
+    /// Where each read lands: kept, so a request costs no fresh zeroed buffer.
+    chunk: Box<[u8]>,
 }
 
 /// Largest answer the bench reads (a batch of 4096 receipts is a few MiB).
@@ -28,6 +30,7 @@ impl Conn {
         Ok(Conn {
             stream,
             buf: Vec::with_capacity(16 << 10),
+            chunk: vec![0u8; 64 << 10].into_boxed_slice(),
         })
     }
 
@@ -54,7 +57,6 @@ impl Conn {
             }
         }
         self.buf.clear();
-        let mut chunk = vec![0u8; 64 << 10];
         let mut head: Option<(u16, usize, usize)> = None;
         loop {
             if head.is_none() {
@@ -70,9 +72,9 @@ impl Conn {
                 "the host's answer is too large"
             );
             self.stream.readable().await?;
-            match self.stream.try_read(&mut chunk) {
+            match self.stream.try_read(&mut self.chunk) {
                 Ok(0) => bail!("the host closed the connection"),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Ok(n) => self.buf.extend_from_slice(&self.chunk[..n]),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e.into()),
             }

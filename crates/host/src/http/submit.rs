@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use serde::{Serialize, Serializer, ser::SerializeSeq as _};
 use serde_json::{Value, json};
 use statement::{Signed, jcs};
 use tokio::sync::oneshot;
@@ -26,24 +27,99 @@ use super::forward::{forward, leader_for};
 use super::{ApiError, App};
 use crate::{Outcome, Receipt, Refusal, Role, Submission};
 
-/// The receipt as JSON: `{ index, id, checkpoint, inclusion_proof, duplicate? }`.
-pub fn receipt_json(r: &Receipt) -> Value {
-    let proof: Vec<String> = r
-        .inclusion_proof
-        .iter()
-        .map(|h| STANDARD.encode(h.as_bytes()))
-        .collect();
-    let mut v = json!({ "index": r.index, "id": r.id, "checkpoint": r.checkpoint.as_str(), "inclusion_proof": proof });
-    if r.duplicate {
-        v["duplicate"] = json!(true);
-    }
-    v
+/// A receipt as the API answers it: `{ checkpoint, duplicate?, id, inclusion_proof, index }`
+/// (the keys sorted, as a JSON object map writes them), with `status` inside a batch's
+/// `results`. Serialised straight from the receipt: a batch answer holds one per statement,
+/// so no intermediate `Value` is built for each.
+#[derive(Serialize)]
+struct ReceiptBody<'a> {
+    checkpoint: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
+    id: &'a statement::StatementId,
+    inclusion_proof: ProofBase64<'a>,
+    index: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
 }
 
-fn outcome_parts(outcome: Result<Outcome, ApiError>) -> (StatusCode, Value) {
+impl<'a> ReceiptBody<'a> {
+    fn of(r: &'a Receipt, status: Option<u16>) -> ReceiptBody<'a> {
+        ReceiptBody {
+            checkpoint: r.checkpoint.as_str(),
+            duplicate: r.duplicate,
+            id: &r.id,
+            inclusion_proof: ProofBase64(&r.inclusion_proof),
+            index: r.index,
+            status,
+        }
+    }
+}
+
+/// An inclusion proof as a JSON array of standard base64 hashes.
+struct ProofBase64<'a>(&'a [tlog::Hash]);
+
+impl Serialize for ProofBase64<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        let mut text = [0u8; 44];
+        for hash in self.0 {
+            let n = STANDARD
+                .encode_slice(hash.as_bytes(), &mut text)
+                .map_err(serde::ser::Error::custom)?;
+            let text = std::str::from_utf8(&text[..n]).map_err(serde::ser::Error::custom)?;
+            seq.serialize_element(text)?;
+        }
+        seq.end()
+    }
+}
+
+/// One entry of a batch answer: a receipt, or a refusal's JSON body with its status.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum BatchItem<'a> {
+    Receipt(ReceiptBody<'a>),
+    Refused(Value),
+}
+
+/// A batch answer: `{ "results": [...] }`, one entry per statement in request order.
+#[derive(Serialize)]
+struct BatchAnswer<'a> {
+    results: Vec<BatchItem<'a>>,
+}
+
+/// The answer to a single statement.
+fn single_answer(outcome: Result<Outcome, ApiError>) -> Response {
     match outcome {
-        Ok(Ok(receipt)) => (StatusCode::OK, receipt_json(&receipt)),
-        Ok(Err(Refusal::Rejected(r))) => (rejection_status(&r), rejection_body(&r)),
+        Ok(Ok(receipt)) => axum::Json(ReceiptBody::of(&receipt, None)).into_response(),
+        other => {
+            let (status, body) = refusal_parts(&other);
+            (status, axum::Json(body)).into_response()
+        }
+    }
+}
+
+/// The answer to a batch: 200 with every statement's own status inside.
+fn batch_answer(outcomes: &[Result<Outcome, ApiError>]) -> Response {
+    let results = outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(Ok(receipt)) => BatchItem::Receipt(ReceiptBody::of(receipt, Some(200))),
+            other => {
+                let (status, mut body) = refusal_parts(other);
+                body["status"] = json!(status.as_u16());
+                BatchItem::Refused(body)
+            }
+        })
+        .collect();
+    axum::Json(BatchAnswer { results }).into_response()
+}
+
+/// Status and JSON body of anything but a receipt.
+fn refusal_parts(outcome: &Result<Outcome, ApiError>) -> (StatusCode, Value) {
+    match outcome {
+        Ok(Ok(_)) => ApiError::Internal("a receipt answered as a refusal".into()).parts(),
+        Ok(Err(Refusal::Rejected(r))) => (rejection_status(r), rejection_body(r)),
         Ok(Err(Refusal::Unavailable)) => ApiError::Unavailable.parts(),
         Err(e) => e.parts(),
     }
@@ -122,23 +198,13 @@ async fn admit(
     let prepared = prepare(app.clone(), items).await?;
     let outcomes = sequence(&app, prepared).await;
     if !batch {
-        let (status, body) = outcome_parts(
-            outcomes
-                .into_iter()
-                .next()
-                .unwrap_or(Err(ApiError::Unavailable)),
-        );
-        return Ok((status, axum::Json(body)).into_response());
+        let single = outcomes
+            .into_iter()
+            .next()
+            .unwrap_or(Err(ApiError::Unavailable));
+        return Ok(single_answer(single));
     }
-    let results: Vec<Value> = outcomes
-        .into_iter()
-        .map(|o| {
-            let (status, mut body) = outcome_parts(o);
-            body["status"] = json!(status.as_u16());
-            body
-        })
-        .collect();
-    Ok((StatusCode::OK, axum::Json(json!({ "results": results }))).into_response())
+    Ok(batch_answer(&outcomes))
 }
 
 type Prepared = Result<(Signed, Option<ed25519_dalek::VerifyingKey>), ApiError>;
@@ -230,4 +296,45 @@ async fn sequence(app: &App, prepared: Vec<Prepared>) -> Vec<Result<Outcome, Api
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn receipt(duplicate: bool) -> Receipt {
+        Receipt {
+            index: 7,
+            id: statement::Digest::of(b"statement"),
+            checkpoint: Arc::new("example.org/log\n8\nroot\n".into()),
+            inclusion_proof: vec![tlog::leaf_hash(b"a"), tlog::leaf_hash(b"b")],
+            duplicate,
+        }
+    }
+
+    /// The receipt is written field for field as the API documents it, the proof in
+    /// standard base64, `duplicate` only when true and `status` only inside a batch.
+    #[test]
+    fn receipt_body_is_the_documented_json() {
+        let r = receipt(false);
+        let proof: Vec<String> = r
+            .inclusion_proof
+            .iter()
+            .map(|h| STANDARD.encode(h.as_bytes()))
+            .collect();
+        let expected = json!({
+            "index": 7, "id": r.id, "checkpoint": r.checkpoint.as_str(), "inclusion_proof": proof,
+        });
+        let text = serde_json::to_string(&ReceiptBody::of(&r, None)).unwrap();
+        assert_eq!(text, expected.to_string());
+
+        let again = receipt(true);
+        let v = serde_json::to_value(ReceiptBody::of(&again, Some(200))).unwrap();
+        assert_eq!(
+            (v["duplicate"].as_bool(), v["status"].as_u64()),
+            (Some(true), Some(200))
+        );
+    }
 }
