@@ -51,6 +51,11 @@ impl SqliteState {
     pub fn open(path: &Path) -> Result<SqliteState, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Small pages for a new database (an existing one keeps its own): a batch's ids
+        // land on random pages of the dedup index, and each page it touches is written
+        // whole to the WAL at commit, so 1 KiB pages write about a third of what 4 KiB
+        // ones do for the same inserts. Must come before WAL mode and the first table.
+        conn.pragma_update(None, "page_size", 1024)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         // The dedup index is keyed by statement ids, which are hashes: every insert lands
@@ -58,6 +63,10 @@ impl SqliteState {
         // re-reads index pages from the OS on nearly every insert; 64 MiB keeps about
         // 10^6 statements' index in memory (the cache fills only as the log grows).
         conn.pragma_update(None, "cache_size", -65536)?;
+        // Copy the WAL back into the database every 65,536 pages (64 MiB at 1 KiB) rather
+        // than every 1,000: the same index pages are rewritten batch after batch, and a
+        // checkpoint writes each page once however often it changed since the last one.
+        conn.pragma_update(None, "wal_autocheckpoint", 65536)?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteState {
             conn: Mutex::new(conn),
@@ -218,5 +227,39 @@ impl StateStore for SqliteState {
             [holder],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn page_size(path: &Path) -> i64 {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A new state database gets small pages; one made with other pages (by an earlier
+    /// version) opens as it is and keeps them.
+    #[test]
+    fn new_databases_get_small_pages_and_old_ones_keep_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new.sqlite");
+        drop(SqliteState::open(&new).unwrap());
+        assert_eq!(page_size(&new), 1024);
+
+        let old = dir.path().join("old.sqlite");
+        let conn = Connection::open(&old).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        drop(conn);
+        assert_eq!(page_size(&old), 4096);
+        let state = SqliteState::open(&old).unwrap();
+        assert_eq!(state.head().unwrap(), None);
+        drop(state);
+        assert_eq!(page_size(&old), 4096);
     }
 }
