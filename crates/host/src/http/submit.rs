@@ -90,12 +90,9 @@ struct BatchAnswer<'a> {
 
 /// The answer to a single statement.
 fn single_answer(outcome: Result<Outcome, ApiError>) -> Response {
-    match outcome {
-        Ok(Ok(receipt)) => axum::Json(ReceiptBody::of(&receipt, None)).into_response(),
-        other => {
-            let (status, body) = refusal_parts(&other);
-            (status, axum::Json(body)).into_response()
-        }
+    match receipt_or_refusal(&outcome) {
+        Ok(receipt) => axum::Json(ReceiptBody::of(receipt, None)).into_response(),
+        Err((status, body)) => (status, axum::Json(body)).into_response(),
     }
 }
 
@@ -103,10 +100,9 @@ fn single_answer(outcome: Result<Outcome, ApiError>) -> Response {
 fn batch_answer(outcomes: &[Result<Outcome, ApiError>]) -> Response {
     let results = outcomes
         .iter()
-        .map(|o| match o {
-            Ok(Ok(receipt)) => BatchItem::Receipt(ReceiptBody::of(receipt, Some(200))),
-            other => {
-                let (status, mut body) = refusal_parts(other);
+        .map(|o| match receipt_or_refusal(o) {
+            Ok(receipt) => BatchItem::Receipt(ReceiptBody::of(receipt, Some(200))),
+            Err((status, mut body)) => {
                 body["status"] = json!(status.as_u16());
                 BatchItem::Refused(body)
             }
@@ -115,13 +111,15 @@ fn batch_answer(outcomes: &[Result<Outcome, ApiError>]) -> Response {
     axum::Json(BatchAnswer { results }).into_response()
 }
 
-/// Status and JSON body of anything but a receipt.
-fn refusal_parts(outcome: &Result<Outcome, ApiError>) -> (StatusCode, Value) {
+/// The receipt, or the status and JSON body of why there is none.
+fn receipt_or_refusal(
+    outcome: &Result<Outcome, ApiError>,
+) -> Result<&Receipt, (StatusCode, Value)> {
     match outcome {
-        Ok(Ok(_)) => ApiError::Internal("a receipt answered as a refusal".into()).parts(),
-        Ok(Err(Refusal::Rejected(r))) => (rejection_status(r), rejection_body(r)),
-        Ok(Err(Refusal::Unavailable)) => ApiError::Unavailable.parts(),
-        Err(e) => e.parts(),
+        Ok(Ok(receipt)) => Ok(receipt),
+        Ok(Err(Refusal::Rejected(r))) => Err((rejection_status(r), rejection_body(r))),
+        Ok(Err(Refusal::Unavailable)) => Err(ApiError::Unavailable.parts()),
+        Err(e) => Err(e.parts()),
     }
 }
 
