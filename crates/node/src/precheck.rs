@@ -2,8 +2,8 @@
 //!
 //! The group fold is sequential — each statement's rules depend on the ones before — but
 //! its costliest part, the Ed25519 check, depends only on the author's key. So a chunk of
-//! entries is parsed and verified in parallel against the keys the group holds before the
-//! chunk, and then folded in order with [`SignatureCheck::VerifiedWith`]: the fold skips
+//! entries is parsed and verified in parallel (and in batches, see
+//! [`statement::signature`]) against the keys the group holds before the chunk, and then folded in order with [`SignatureCheck::VerifiedWith`]: the fold skips
 //! the check if that is still the author's key and does it again if the key changed
 //! inside the chunk (or the author joined inside it).
 
@@ -26,23 +26,29 @@ pub type Prechecked = Result<(Signed, Option<VerifyingKey>), FormatError>;
 /// `members` (the group's before the chunk), spreading the work over the machine's cores.
 /// Results are in input order.
 pub fn precheck(members: &BTreeMap<MemberId, Member>, leaves: &[Vec<u8>]) -> Vec<Prechecked> {
-    let one = |leaf: &Vec<u8>| -> Prechecked {
-        let signed = Signed::from_leaf(leaf)?;
-        let key = members
-            .get(&signed.statement().author)
-            .map(|m| *m.key.verifying_key())
-            .filter(|k| signed.verify(k));
-        Ok((signed, key))
+    let part = |leaves: &[Vec<u8>]| -> Vec<Prechecked> {
+        let mut out: Vec<Prechecked> = leaves
+            .iter()
+            .map(|leaf| {
+                let signed = Signed::from_leaf(leaf)?;
+                let key = members
+                    .get(&signed.statement().author)
+                    .map(|m| *m.key.verifying_key());
+                Ok((signed, key))
+            })
+            .collect();
+        statement::signature::keep_verified(&mut out);
+        out
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || leaves.len() < 64 {
-        return leaves.iter().map(one).collect();
+        return part(leaves);
     }
     let per = leaves.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let parts: Vec<_> = leaves
             .chunks(per)
-            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .map(|leaves| scope.spawn(move || part(leaves)))
             .collect();
         parts
             .into_iter()

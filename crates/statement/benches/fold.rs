@@ -10,7 +10,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 use statement::build::{Author, Draft, genesis};
 use statement::kind::{GenesisDocument, MemberEntry, Rules, WitnessPolicy};
-use statement::{Group, MemberId, MemberKey, SealKey, Signed, Stance, Timestamp, Tlp};
+use statement::{Group, MemberId, MemberKey, SealKey, Signed, Stance, Timestamp, Tlp, signature};
 
 const ORIGIN: &str = "bench.example/detente";
 const MEMBERS: usize = 8;
@@ -117,6 +117,32 @@ fn bench(c: &mut Criterion) {
                 assert!(k.verify_strict(s.signed_message(), s.signature()).is_ok());
             }
         })
+    });
+    group.bench_function("rule_verify_one_by_one", |b| {
+        b.iter(|| {
+            for (s, k) in log.iter().zip(&keys) {
+                assert!(signature::verify(k, s.signed_message(), s.signature()));
+            }
+        })
+    });
+    // Batches of 64 in log order (8 authors round-robin), as a node's sync checks them.
+    let claims: Vec<signature::Claim<'_>> = log
+        .iter()
+        .zip(&keys)
+        .map(|(s, key)| signature::Claim {
+            key,
+            message: s.signed_message(),
+            signature: s.signature(),
+        })
+        .collect();
+    group.bench_function("rule_verify_batches_of_64", |b| {
+        b.iter(|| assert!(claims.chunks(64).all(signature::verify_batch)))
+    });
+    // Batches of 64 by one author each, as a member's batched request is.
+    let mut by_author = claims.clone();
+    by_author.sort_by_key(|c| *c.key.as_bytes());
+    group.bench_function("rule_verify_batches_of_64_one_author", |b| {
+        b.iter(|| assert!(by_author.chunks(64).all(signature::verify_batch)))
     });
     group.bench_function("parse_verify_apply", |b| {
         b.iter(|| {

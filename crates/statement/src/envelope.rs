@@ -197,10 +197,21 @@ impl Signed {
         })
     }
 
-    /// Checks the signature over JCS(statement) with `key` (Ed25519, RFC 8032, with the
-    /// strict checks of `verify_strict`: no small-order keys or `R`, canonical `s`).
+    /// Checks the signature over JCS(statement) with `key`, under the statements'
+    /// signature rule ([`crate::signature`]: Ed25519, RFC 8032, cofactored, with canonical
+    /// encodings and no small-order key or `R`).
     pub fn verify(&self, key: &VerifyingKey) -> bool {
-        key.verify_strict(self.signed_message(), &self.sig).is_ok()
+        crate::signature::verify(key, self.signed_message(), &self.sig)
+    }
+
+    /// This statement's signature as a claim for [`crate::signature::verify_each`], which
+    /// checks many at once.
+    pub fn claim<'a>(&'a self, key: &'a VerifyingKey) -> crate::signature::Claim<'a> {
+        crate::signature::Claim {
+            key,
+            message: self.signed_message(),
+            signature: &self.sig,
+        }
     }
 
     /// The bytes the signature covers: JCS(statement).

@@ -4,6 +4,7 @@
 //! What it does:
 //! - RFC 8785 canonical JSON ([`jcs`]), on which every id and signature rests;
 //! - the signed envelope ([`envelope`]): ids, Ed25519 signatures, the 65,535-byte leaf limit;
+//! - the signature rule ([`signature`]): cofactored Ed25519, one at a time or in batches;
 //! - every kind with a typed, strictly checked body ([`kind`]);
 //! - sealing confidential content with age to its addressees ([`seal`]);
 //! - the group fold ([`group`]): membership with quorum, author chains, threads, requests,
@@ -20,6 +21,7 @@ pub mod jcs;
 pub mod keys;
 pub mod kind;
 pub mod seal;
+pub mod signature;
 
 pub use envelope::{FormatError, Signed, Statement};
 pub use group::{Applied, Group, Rejection};

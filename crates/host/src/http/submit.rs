@@ -224,9 +224,10 @@ async fn prepare(app: Arc<App>, items: Vec<Value>) -> Result<Vec<Prepared>, ApiE
         .map_err(|e| ApiError::Internal(format!("verification task: {e}")))
 }
 
-/// Parses and verifies `items` on the calling thread.
+/// Parses `items` and verifies them on the calling thread, in batches
+/// ([`statement::signature::keep_verified`]).
 fn verify_all(app: &App, items: Vec<Value>) -> Vec<Prepared> {
-    items
+    let mut prepared: Vec<Prepared> = items
         .into_iter()
         .map(|v| {
             let signed = Signed::from_value(v)
@@ -235,11 +236,12 @@ fn verify_all(app: &App, items: Vec<Value>) -> Vec<Prepared> {
                 .shared
                 .member(&signed.statement().author)
                 .filter(|m| m.active)
-                .map(|m| m.key)
-                .filter(|k| signed.verify(k));
+                .map(|m| m.key);
             Ok((signed, key))
         })
-        .collect()
+        .collect();
+    statement::signature::keep_verified(&mut prepared);
+    prepared
 }
 
 /// Rate-limits, hands the statements to the sequencer in order and waits for every

@@ -276,11 +276,11 @@ fn check_founder_signatures(b: &GenesisBody) -> Result<(), FormatError> {
             .ok()
             .and_then(|v| v.try_into().ok())
             .ok_or_else(|| FormatError::field(&field, "not a base64 Ed25519 signature"))?;
-        let ok = founder
-            .key
-            .verifying_key()
-            .verify_strict(&message, &Signature::from_bytes(&bytes))
-            .is_ok();
+        let ok = crate::signature::verify(
+            founder.key.verifying_key(),
+            &message,
+            &Signature::from_bytes(&bytes),
+        );
         if !ok {
             return Err(FormatError::field(
                 &field,
