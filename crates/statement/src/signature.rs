@@ -55,8 +55,9 @@ pub fn verify(key: &VerifyingKey, message: &[u8], signature: &Signature) -> bool
 
 /// Checks every claim at once: `true` exactly when [`verify`] accepts each of them (up to
 /// a chance of about 2^-128 of passing a batch that holds a bad signature). An empty batch
-/// passes. Faster than one by one from two claims on, and much faster when claims share a
-/// key: each distinct key costs one point in the multi-scalar multiplication.
+/// passes. Claims that share a key cost one point of the multi-scalar multiplication
+/// between them; 64 claims of 8 keys check about 2.7 times as fast as one by one (`cargo
+/// bench -p statement --bench fold`).
 pub fn verify_batch(claims: &[Claim<'_>]) -> bool {
     let mut prepared = Vec::with_capacity(claims.len());
     for c in claims {
