@@ -304,7 +304,8 @@ impl Sequencer {
         Ok(cp)
     }
 
-    /// Makes the published checkpoint the committed one, if the published one is older.
+    /// Makes the published checkpoint the committed one, if the published one is older,
+    /// missing, or not a signed note (torn by a power loss).
     fn repair_published(
         &self,
         published: Option<&[u8]>,
@@ -314,6 +315,9 @@ impl Sequencer {
         if published == Some(committed) {
             return Ok(());
         }
+        // Not a signed note at all: a checkpoint replaced just before a power loss, which
+        // the tile store need not have made durable (its copy is the committed head).
+        let published = published.filter(|p| tlog::note::Note::parse(p).is_ok());
         if let Some(p) = published {
             let known = VerifierSet::from_verifiers([self.signer.verifier().into()])
                 .map_err(|e| HostError::Corrupt(e.to_string()))?;

@@ -14,7 +14,8 @@
 //! 4. ask the witnesses to cosign it and record their cosignatures in the state store
 //!    ([`crate::cosigning`]: never before 3, so no witness ever sees a checkpoint the
 //!    log could lose);
-//! 5. publish the checkpoint (atomic replace, durable);
+//! 5. publish the checkpoint (atomic replace; its durable copy is the head committed in
+//!    3, which start-up publishes again if a power loss lost or tore the file);
 //! 6. only then answer the submitters, each with its index and inclusion proof.
 //!
 //! A crash before 3 loses only unanswered statements (the tiles written are unreferenced

@@ -89,6 +89,33 @@ async fn committed_but_unpublished_checkpoint_is_republished() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoint_emptied_or_torn_by_a_power_loss_is_republished() {
+    // The directory store replaces the checkpoint without an fsync (its durable copy is
+    // the committed head), so a power loss can leave the renamed file empty or cut short.
+    let (_dir, data, _) = log_with(1).await;
+    let committed = checkpoint(&data);
+    for torn in [Vec::new(), committed[..committed.len() / 2].to_vec()] {
+        std::fs::write(data.join("tiles/checkpoint"), &torn).unwrap();
+        let host = start(&data).await;
+        assert_eq!(checkpoint(&data), committed);
+        host.stop().await;
+    }
+    // A signed note of another log is not torn: that is refused, as before.
+    let other = tlog::note::Signer::from_seed(
+        tlog::note::KeyName::new("other.example/log").unwrap(),
+        &[7; 32],
+    );
+    let foreign = tlog::note::Note::sign(
+        "other.example/log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        &[&other],
+    )
+    .unwrap()
+    .to_bytes();
+    std::fs::write(data.join("tiles/checkpoint"), &foreign).unwrap();
+    refuses(&data, "the published checkpoint is not this log's").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_checkpoint_beyond_the_state_is_refused() {
     let (dir, data, mut g) = log_with(2).await;
     let saved = dir.path().join("saved");

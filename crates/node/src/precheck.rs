@@ -2,10 +2,11 @@
 //!
 //! The group fold is sequential — each statement's rules depend on the ones before — but
 //! its costliest part, the Ed25519 check, depends only on the author's key. So a chunk of
-//! entries is parsed and verified in parallel (and in batches, see
-//! [`statement::signature`]) against the keys the group holds before the chunk, and then folded in order with [`SignatureCheck::VerifiedWith`]: the fold skips
-//! the check if that is still the author's key and does it again if the key changed
-//! inside the chunk (or the author joined inside it).
+//! entries is parsed and verified in parallel (in batches of 64, see
+//! [`statement::signature`]) against the keys the group holds before the chunk, and then
+//! folded in order with [`SignatureCheck::VerifiedWith`]: the fold skips the check if
+//! that is still the author's key and does it again if the key changed inside the chunk
+//! (or the author joined inside it).
 
 use std::collections::BTreeMap;
 

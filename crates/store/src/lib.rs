@@ -98,9 +98,10 @@ pub enum StoreError {
 /// The read path: tiles, entry bundles, blobs and the checkpoint.
 ///
 /// Contract, for every implementation:
-/// - **Durability**: when [`TileStore::write_files`], [`TileStore::write_blob`] or
-///   [`TileStore::publish_checkpoint`] returns `Ok`, what it wrote survives a crash or
-///   power loss, and is visible to every later read, from any process.
+/// - **Durability**: when [`TileStore::write_files`] or [`TileStore::write_blob`] returns
+///   `Ok`, what it wrote survives a crash or power loss, and is visible to every later
+///   read, from any process. A checkpoint published is visible to every later read, but
+///   may be lost or emptied by a power loss (see [`TileStore::publish_checkpoint`]).
 /// - **Atomicity**: a reader sees a file either entirely or not at all, never partly
 ///   written; in particular [`TileStore::publish_checkpoint`] replaces the checkpoint
 ///   atomically.
@@ -117,7 +118,11 @@ pub trait TileStore: Send + Sync {
     /// tlog-tiles layout).
     fn write_files(&self, files: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
 
-    /// Atomically and durably replaces `checkpoint` with `note`.
+    /// Atomically replaces `checkpoint` with `note`: a reader sees the old note or the new
+    /// one, never a mix. It need not be durable on return: the note's durable copy is the
+    /// head committed to the [`StateStore`] before, and the host re-publishes that at
+    /// start when the published one is missing, older, or not a note at all (a power loss
+    /// can leave a replaced file empty).
     fn publish_checkpoint(&self, note: &[u8]) -> Result<(), StoreError>;
 
     /// Reads a file by its path (`checkpoint`, `tile/...`, `blob/...`).
