@@ -38,8 +38,8 @@ use statement::Signed;
 use statement::build::{Author, Draft};
 
 use super::{
-    BASELINE_SAMPLE, Conn, Founded, ORIGIN, Sample, batch_body, bench_dir, found_group,
-    generate_members, metric, percentile, post_request, scrape, verify_rate,
+    BASELINE_SAMPLE, Conn, Founded, ORIGIN, Sample, batch_body, batch_verify_rate, bench_dir,
+    found_group, generate_members, metric, percentile, post_request, scrape, verify_rate,
 };
 use crate::cli::BenchHostArgs;
 
@@ -83,6 +83,8 @@ pub(super) struct Report {
     pub(super) batch_interval_ms: u64,
     pub(super) baseline_verify_per_second: f64,
     pub(super) baseline_passes: Vec<f64>,
+    /// The statements' rule on one core in batches of 64 by one or two authors, for scale.
+    pub(super) batch_verify_per_second: f64,
     pub(super) presign_seconds: f64,
     pub(super) phases: Vec<Phase>,
     pub(super) tree_size: u64,
@@ -203,6 +205,7 @@ async fn measure(
 
     say("Measuring raw Ed25519 verification on one core …");
     let mut baseline_passes = vec![verify_rate(&sample)?];
+    let batch_verify_per_second = batch_verify_rate(&sample)?;
 
     let mut config = HostConfig::new(&host_dir);
     config.listen = "127.0.0.1:0".parse()?;
@@ -258,6 +261,7 @@ async fn measure(
         batch_interval_ms: a.batch_interval_ms,
         baseline_verify_per_second: baseline,
         baseline_passes,
+        batch_verify_per_second,
         presign_seconds,
         phases,
         tree_size,

@@ -83,6 +83,33 @@ pub(crate) fn verify_rate(sample: &[Sample]) -> anyhow::Result<f64> {
     Ok(sample.len() as f64 / started.elapsed().as_secs_f64())
 }
 
+/// Signatures per second on this thread (one core), by the wall clock, under the
+/// statements' own rule about as the host checks a batched request: the sample sorted by
+/// author, in chunks of [`statement::signature::CHUNK`] (one or two authors each). Not the
+/// baseline: it shows how much of the host's rate signature checking still costs.
+pub(crate) fn batch_verify_rate(sample: &[Sample]) -> anyhow::Result<f64> {
+    let mut claims: Vec<statement::signature::Claim<'_>> = sample
+        .iter()
+        .map(|(key, message, signature)| statement::signature::Claim {
+            key,
+            message,
+            signature,
+        })
+        .collect();
+    claims.sort_by_key(|c| *c.key.as_bytes());
+    let started = Instant::now();
+    let passed = claims
+        .chunks(statement::signature::CHUNK)
+        .filter(|chunk| statement::signature::verify_batch(std::hint::black_box(chunk)))
+        .count();
+    let seconds = started.elapsed().as_secs_f64();
+    ensure!(
+        passed == claims.len().div_ceil(statement::signature::CHUNK),
+        "sample signatures do not verify in batches"
+    );
+    Ok(sample.len() as f64 / seconds)
+}
+
 /// Verifications per second of this thread's CPU time (one core), or of the wall clock
 /// where the thread's CPU time cannot be read: a busy machine does not lower it.
 pub(crate) fn verify_rate_cpu(sample: &[Sample]) -> anyhow::Result<f64> {
