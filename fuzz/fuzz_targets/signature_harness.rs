@@ -1,7 +1,7 @@
 //! The body of the `signature` fuzz target.
 //!
 //! Included with `#[path]` both by the fuzz target and by
-//! `crates/statement/tests/fuzz_corpus_signature.rs`, which replays the seed corpus under
+//! `crates/statement/tests/fuzz_corpus.rs`, which replays the seed corpus under
 //! `fuzz/corpus/signature/` through exactly this code on every `cargo test`.
 //!
 //! The property: the statements' signature rule gives one answer for a claim however it

@@ -1,7 +1,7 @@
 //! The body of the `statement` fuzz target.
 //!
 //! Included with `#[path]` both by the fuzz target and by
-//! `crates/statement/tests/fuzz_corpus_statement.rs`, which replays the seed corpus under
+//! `crates/statement/tests/fuzz_corpus.rs`, which replays the seed corpus under
 //! `fuzz/corpus/statement/` through exactly this code on every `cargo test`.
 //!
 //! Two paths per input: the bytes as a log leaf (parse, then apply to a founded group),
