@@ -126,15 +126,8 @@ fn bench(c: &mut Criterion) {
         })
     });
     // Batches of 64 in log order (8 authors round-robin), as a node's sync checks them.
-    let claims: Vec<signature::Claim<'_>> = log
-        .iter()
-        .zip(&keys)
-        .map(|(s, key)| signature::Claim {
-            key,
-            message: s.signed_message(),
-            signature: s.signature(),
-        })
-        .collect();
+    let claims: Vec<signature::Claim<'_>> =
+        log.iter().zip(&keys).map(|(s, key)| s.claim(key)).collect();
     group.bench_function("rule_verify_batches_of_64", |b| {
         b.iter(|| assert!(claims.chunks(64).all(signature::verify_batch)))
     });

@@ -139,14 +139,12 @@ struct Prepared {
     s: Scalar,
     k: Scalar,
     hram: [u8; 64],
-    s_bytes: [u8; 32],
 }
 
 impl Prepared {
     /// Decodes a claim, or `None` where an encoding or a small order already refuses it.
     fn of(c: &Claim<'_>) -> Option<Prepared> {
-        let s_bytes = c.signature.s_bytes();
-        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(*s_bytes))?;
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(*c.signature.s_bytes()))?;
         let r_bytes = *c.signature.r_bytes();
         let r = point(&r_bytes)?;
         let a_bytes = c.key.to_bytes();
@@ -168,7 +166,6 @@ impl Prepared {
             s,
             k: Scalar::from_bytes_mod_order_wide(&hram),
             hram,
-            s_bytes: *s_bytes,
         })
     }
 }
@@ -198,7 +195,8 @@ fn weights(prepared: &[Prepared]) -> Vec<Scalar> {
     for p in prepared {
         seed.update(p.r_bytes);
         seed.update(p.a_bytes);
-        seed.update(p.s_bytes);
+        // `S` is canonical, so these are the signature's own bytes.
+        seed.update(p.s.as_bytes());
         seed.update(p.hram);
     }
     let seed: [u8; 64] = seed.finalize().into();
