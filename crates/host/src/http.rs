@@ -19,6 +19,7 @@
 mod errors;
 mod forward;
 mod reads;
+mod signatures;
 mod submit;
 
 use std::sync::Arc;
@@ -45,6 +46,9 @@ pub struct App {
     state: Arc<dyn StateStore>,
     limits: Limits,
     rate: RateLimiter,
+    /// Gathers small requests' signatures into batches (`None` if its thread could not
+    /// start: they are then checked where they arrive).
+    signatures: Option<signatures::SignatureQueue>,
     /// The client that forwards submissions to the leader while this host follows.
     forwarder: reqwest::Client,
     /// This host's advertised URL (named in forwarded requests).
@@ -71,6 +75,9 @@ impl App {
             .timeout(forward::FORWARD_TIMEOUT)
             .build()
             .unwrap_or_default();
+        let signatures = signatures::SignatureQueue::start()
+            .map_err(|e| tracing::warn!(error = %e, "no signature thread; checking inline"))
+            .ok();
         App {
             submit,
             shared,
@@ -79,6 +86,7 @@ impl App {
             state,
             limits,
             rate,
+            signatures,
             forwarder,
             advertise,
         }

@@ -2,8 +2,9 @@
 //!
 //! The body is one signed statement or a JSON array of them, parsed as strict I-JSON
 //! (duplicate keys, lone surrogates and deep nesting refused) and canonicalised. Signatures
-//! are verified here, on the blocking pool and in parallel with other requests, against the
-//! author's current key; the sequencer then applies the group's rules in log order and
+//! are verified here, in parallel with the sequencer, against the author's current key: a
+//! batch's on the blocking pool, a single statement's together with other requests'
+//! ([`super::signatures`]); the sequencer then applies the group's rules in log order and
 //! skips the signature check if the key is still current. Each statement is answered only
 //! once it is durable in the log and covered by a published checkpoint.
 
@@ -207,27 +208,38 @@ async fn admit(
 
 type Prepared = Result<(Signed, Option<ed25519_dalek::VerifyingKey>), ApiError>;
 
-/// Most statements verified on the async worker itself: one verification takes about as
-/// long as a hop to the blocking pool and back costs, so a small request is cheaper
-/// checked where it is; a bigger one goes to the blocking pool so it does not stall the
-/// worker's other connections.
-const VERIFY_INLINE: usize = 2;
+/// Requests of at most this many statements have them checked together with other
+/// requests' ([`super::signatures`]); bigger ones are batches of their own.
+const GATHER_UP_TO: usize = 2;
 
-/// Parses every statement and verifies its signature with its author's current key (on
-/// the blocking pool unless there are at most [`VERIFY_INLINE`]).
+/// Parses every statement and verifies its signature with its author's current key:
+/// together with other small requests' statements for a request of at most
+/// [`GATHER_UP_TO`], on the blocking pool for a bigger one, so that it does not stall the
+/// worker's other connections.
 async fn prepare(app: Arc<App>, items: Vec<Value>) -> Result<Vec<Prepared>, ApiError> {
-    if items.len() <= VERIFY_INLINE {
-        return Ok(verify_all(&app, items));
+    if items.len() > GATHER_UP_TO {
+        return tokio::task::spawn_blocking(move || verify_all(parse_all(&app, items)))
+            .await
+            .map_err(|e| ApiError::Internal(format!("verification task: {e}")));
     }
-    tokio::task::spawn_blocking(move || verify_all(&app, items))
-        .await
-        .map_err(|e| ApiError::Internal(format!("verification task: {e}")))
+    let parsed = parse_all(&app, items);
+    let Some(queue) = app.signatures.as_ref() else {
+        return Ok(verify_all(parsed));
+    };
+    let mut prepared = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        prepared.push(match p {
+            // If the thread is gone the statement is lost with it: refuse it as unavailable.
+            Ok((signed, Some(key))) => queue.check(signed, key).await.ok_or(ApiError::Unavailable),
+            other => other,
+        });
+    }
+    Ok(prepared)
 }
 
-/// Parses `items` and verifies them on the calling thread, in batches
-/// ([`statement::signature::keep_verified`]).
-fn verify_all(app: &App, items: Vec<Value>) -> Vec<Prepared> {
-    let mut prepared: Vec<Prepared> = items
+/// Parses `items`, each with its author's current key if the author is an active member.
+fn parse_all(app: &App, items: Vec<Value>) -> Vec<Prepared> {
+    items
         .into_iter()
         .map(|v| {
             let signed = Signed::from_value(v)
@@ -239,7 +251,12 @@ fn verify_all(app: &App, items: Vec<Value>) -> Vec<Prepared> {
                 .map(|m| m.key);
             Ok((signed, key))
         })
-        .collect();
+        .collect()
+}
+
+/// Verifies parsed statements on the calling thread, in batches
+/// ([`statement::signature::keep_verified`]).
+fn verify_all(mut prepared: Vec<Prepared>) -> Vec<Prepared> {
     statement::signature::keep_verified(&mut prepared);
     prepared
 }
