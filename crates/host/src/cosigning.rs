@@ -91,6 +91,6 @@ impl Sequencer {
             tracing::error!(error = %e, "cannot publish the cosigned checkpoint");
             return;
         }
-        self.answer_pending();
+        self.answer_pending(crate::sequencer::Answering::Elsewhere);
     }
 }

@@ -16,7 +16,8 @@
 //!    log could lose);
 //! 5. publish the checkpoint (atomic replace; its durable copy is the head committed in
 //!    3, which start-up publishes again if a power loss lost or tore the file);
-//! 6. only then answer the submitters, each with its index and inclusion proof.
+//! 6. only then answer the submitters, each with its index and inclusion proof (made on
+//!    the runtime's blocking pool while the sequencer goes on with the next batch).
 //!
 //! A crash before 3 loses only unanswered statements (the tiles written are unreferenced
 //! and get overwritten); a crash between 3 and 5 is repaired at start by re-publishing
@@ -101,7 +102,7 @@ pub struct Sequencer {
     pub(crate) head_witnessed: bool,
     /// Submitters whose statements are durable, waiting for a checkpoint that meets the
     /// witness policy: (index, id, duplicate, reply).
-    pub(crate) pending: Vec<(u64, StatementId, bool, oneshot::Sender<Outcome>)>,
+    pub(crate) pending: Vec<Pending>,
     /// When the witnesses were last asked again about the head.
     pub(crate) rewitnessed: Instant,
     /// This host's claim to the sequencer lease.
@@ -170,7 +171,7 @@ impl Sequencer {
                 self.step_down();
                 continue;
             }
-            if let Err(e) = self.flush(batch) {
+            if let Err(e) = self.flush(batch, Answering::Elsewhere) {
                 if matches!(e, HostError::LeaseLost) {
                     // A starved or paused leader past half its lease may not commit: the
                     // designed step-down (as above), not a fault of the stores.
@@ -220,7 +221,7 @@ impl Sequencer {
             },
             &mut batch,
         );
-        self.flush(batch)?;
+        self.flush(batch, Answering::Here)?;
         match outcome.try_recv() {
             Ok(Ok(receipt)) => Ok(receipt),
             Ok(Err(Refusal::Rejected(r))) => Err(HostError::Genesis(r.to_string())),
@@ -287,26 +288,25 @@ impl Sequencer {
         })
     }
 
-    /// A prover for the current head's tree, with its checkpoint note as receipts carry it
-    /// (made once for all the receipts of a batch).
+    /// A prover for the current head's tree, with its checkpoint note as receipts carry it.
     fn prover(&self) -> HeadProver<'_> {
         let tiles = OwnTiles {
             store: self.tiles.as_ref(),
             cache: &self.cache,
         };
-        HeadProver {
-            tree: BatchProver::new(tiles, self.head.as_ref().map_or(0, |h| h.size)),
-            checkpoint: self
-                .head
-                .as_ref()
-                .map(|h| Arc::new(String::from_utf8_lossy(&h.checkpoint).into_owned())),
-        }
+        HeadProver::new(
+            tiles,
+            self.head.as_ref().map(|h| (h.size, h.checkpoint.clone())),
+        )
     }
 
     /// Makes a batch durable and answers it; see the module documentation.
-    fn flush(&mut self, batch: Batch) -> Result<(), HostError> {
+    fn flush(&mut self, batch: Batch, answering: Answering) -> Result<(), HostError> {
         if batch.entries.is_empty() {
-            self.answer_waiting(batch.waiting);
+            for (index, id, reply) in batch.waiting {
+                self.pending.push((index, id, true, reply));
+            }
+            self.answer_pending(answering);
             return Ok(());
         }
         let started = Instant::now();
@@ -365,12 +365,14 @@ impl Sequencer {
         self.shared
             .metrics
             .batch(entries, started.elapsed(), update.size);
-        self.answer_pending();
+        self.answer_pending(answering);
         Ok(())
     }
 
-    /// Answers every waiting submitter, if the head meets the witness policy.
-    pub(crate) fn answer_pending(&mut self) {
+    /// Answers every waiting submitter, if the head meets the witness policy: `Elsewhere`
+    /// proves their inclusion on the runtime's blocking pool, so that the next batch need
+    /// not wait for the proofs of this one.
+    pub(crate) fn answer_pending(&mut self, answering: Answering) {
         if !self.head_witnessed {
             if !self.pending.is_empty() {
                 tracing::warn!(
@@ -380,19 +382,25 @@ impl Sequencer {
             }
             return;
         }
+        if self.pending.is_empty() {
+            return;
+        }
         let pending = std::mem::take(&mut self.pending);
-        let prover = self.prover();
-        for (index, id, duplicate, reply) in pending {
-            let receipt = Sequencer::receipt(&prover, index, id, duplicate);
-            let _ = reply.send(receipt.ok_or(Refusal::Unavailable));
+        let head = self.head.as_ref().map(|h| (h.size, h.checkpoint.clone()));
+        let (tiles, cache) = (self.tiles.clone(), self.cache.clone());
+        let answer = move || {
+            let tiles = OwnTiles {
+                store: tiles.as_ref(),
+                cache: &cache,
+            };
+            answer(&HeadProver::new(tiles, head), pending);
+        };
+        match answering {
+            Answering::Here => answer(),
+            // Dropped unrun only if the runtime is shutting down: the submitters then get
+            // an error, as they would for a host that stopped before answering.
+            Answering::Elsewhere => drop(self.runtime.spawn_blocking(answer)),
         }
-    }
-
-    fn answer_waiting(&mut self, waiting: Vec<(u64, StatementId, oneshot::Sender<Outcome>)>) {
-        for (index, id, reply) in waiting {
-            self.pending.push((index, id, true, reply));
-        }
-        self.answer_pending();
     }
 
     /// The entry bundles to write for new `leaves` appended at `old`: every bundle they
@@ -423,10 +431,41 @@ impl Sequencer {
     }
 }
 
-/// Proves inclusion in the current head, whose note it carries.
+/// Where a batch's submitters get their receipts made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answering {
+    /// On the sequencer's thread, before it returns (the genesis, sequenced alone).
+    Here,
+    /// On the runtime's blocking pool.
+    Elsewhere,
+}
+
+/// A submitter waiting for its receipt: (index, id, duplicate, reply).
+type Pending = (u64, StatementId, bool, oneshot::Sender<Outcome>);
+
+/// Sends each of `pending` its receipt in `prover`'s tree (made once for all of them).
+fn answer(prover: &HeadProver<'_>, pending: Vec<Pending>) {
+    for (index, id, duplicate, reply) in pending {
+        let receipt = Sequencer::receipt(prover, index, id, duplicate);
+        let _ = reply.send(receipt.ok_or(Refusal::Unavailable));
+    }
+}
+
+/// Proves inclusion in a head, whose note it carries.
 struct HeadProver<'a> {
     tree: BatchProver<'a>,
     checkpoint: Option<Arc<String>>,
+}
+
+impl<'a> HeadProver<'a> {
+    /// A prover for the tree of `head`'s size, from `tiles`; `head` is its size and note.
+    fn new(tiles: OwnTiles<'a>, head: Option<(u64, Vec<u8>)>) -> HeadProver<'a> {
+        let (size, note) = head.map_or((0, None), |(size, note)| (size, Some(note)));
+        HeadProver {
+            tree: BatchProver::new(tiles, size),
+            checkpoint: note.map(|n| Arc::new(String::from_utf8_lossy(&n).into_owned())),
+        }
+    }
 }
 
 fn bundle_path(index: u64, width: usize) -> Result<String, HostError> {
