@@ -19,6 +19,7 @@ mod lease;
 mod object;
 mod postgres;
 mod sqlite;
+mod sqlite_ids;
 
 use statement::Digest;
 

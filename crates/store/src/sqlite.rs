@@ -3,7 +3,8 @@
 //! WAL journal with `synchronous = FULL`, so a committed transaction is on disk when
 //! `COMMIT` returns. The compare-and-swap runs inside one `BEGIN IMMEDIATE` transaction,
 //! which takes SQLite's write lock first: two processes committing from the same size are
-//! serialised and the second sees the first's head.
+//! serialised and the second sees the first's head. The dedup index is kept as
+//! [`crate::sqlite_ids`] describes.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -13,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use statement::Digest;
 
 use crate::lease::{self, LeaseRow};
+use crate::sqlite_ids::{self, IdIndex};
 use crate::{Head, Lease, StateStore, StoreError};
 
 const SCHEMA: &str = "
@@ -22,10 +24,6 @@ CREATE TABLE IF NOT EXISTS head (
     root BLOB NOT NULL,
     checkpoint BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS statements (
-    id BLOB PRIMARY KEY,
-    idx INTEGER NOT NULL UNIQUE
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lease (
     one INTEGER PRIMARY KEY CHECK (one = 1),
     holder TEXT NOT NULL,
@@ -44,32 +42,23 @@ const NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 #[derive(Debug)]
 pub struct SqliteState {
     conn: Mutex<Connection>,
+    /// Locked after `conn`, never before.
+    ids: Mutex<IdIndex>,
 }
 
 impl SqliteState {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteState, StoreError> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        // Small pages for a new database (an existing one keeps its own): a batch's ids
-        // land on random pages of the dedup index, and each page it touches is written
-        // whole to the WAL at commit, so 1 KiB pages write about a third of what 4 KiB
-        // ones do for the same inserts. Must come before WAL mode and the first table.
-        conn.pragma_update(None, "page_size", 1024)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        // The dedup index is keyed by statement ids, which are hashes: every insert lands
-        // on a random page. With SQLite's default 2 MiB cache a log past ~10^5 statements
-        // re-reads index pages from the OS on nearly every insert; 64 MiB keeps about
-        // 10^6 statements' index in memory (the cache fills only as the log grows).
-        conn.pragma_update(None, "cache_size", -65536)?;
-        // Copy the WAL back into the database every 65,536 pages (64 MiB at 1 KiB) rather
-        // than every 1,000: the same index pages are rewritten batch after batch, and a
-        // checkpoint writes each page once however often it changed since the last one.
-        conn.pragma_update(None, "wal_autocheckpoint", 65536)?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(sqlite_ids::SCHEMA)?;
+        let ids = IdIndex::open(&mut conn)?;
         Ok(SqliteState {
             conn: Mutex::new(conn),
+            ids: Mutex::new(ids),
         })
     }
 
@@ -77,6 +66,15 @@ impl SqliteState {
         // A poisoned lock only means another thread panicked mid-call; SQLite's own
         // transaction rolled back, so the connection is still consistent.
         self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The id map (with the connection locked first). A thread that panicked holding it
+    /// may have read part of a row: `next` still names that row, so the next read of it
+    /// inserts the same entries again.
+    fn lock_ids(&self) -> std::sync::MutexGuard<'_, IdIndex> {
+        self.ids
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -135,13 +133,7 @@ impl StateStore for SqliteState {
                 found,
             });
         }
-        {
-            let mut insert =
-                tx.prepare_cached("INSERT INTO statements (id, idx) VALUES (?1, ?2)")?;
-            for (id, index) in ids {
-                insert.execute(params![id.0.as_bytes().as_slice(), sql_index(*index)?])?;
-            }
-        }
+        sqlite_ids::append(&tx, sql_index(expected_size)?, ids)?;
         tx.execute(
             "INSERT INTO head (one, size, root, checkpoint) VALUES (1, ?1, ?2, ?3)
              ON CONFLICT (one) DO UPDATE SET size = ?1, root = ?2, checkpoint = ?3",
@@ -152,6 +144,8 @@ impl StateStore for SqliteState {
             ],
         )?;
         tx.commit()?;
+        // Committed: if reading the row back fails, the next lookup that misses reads it.
+        let _ = self.lock_ids().catch_up(&conn);
         Ok(())
     }
 
@@ -175,14 +169,7 @@ impl StateStore for SqliteState {
 
     fn index_of(&self, id: &Digest) -> Result<Option<u64>, StoreError> {
         let conn = self.lock();
-        let idx: Option<i64> = conn
-            .prepare_cached("SELECT idx FROM statements WHERE id = ?1")?
-            .query_row([id.0.as_bytes().as_slice()], |r| r.get(0))
-            .optional()?;
-        idx.map(|i| {
-            u64::try_from(i).map_err(|_| StoreError::Corrupt(format!("negative index {i}")))
-        })
-        .transpose()
+        self.lock_ids().get(&conn, id)
     }
 
     fn acquire_lease(
@@ -236,30 +223,83 @@ mod tests {
 
     use super::*;
 
-    fn page_size(path: &Path) -> i64 {
-        let conn = Connection::open(path).unwrap();
-        conn.query_row("PRAGMA page_size", [], |r| r.get(0))
-            .unwrap()
+    fn head(size: u64) -> Head {
+        Head {
+            size,
+            root: tlog::Hash([size as u8; 32]),
+            checkpoint: format!("cp {size}\n").into_bytes(),
+        }
     }
 
-    /// A new state database gets small pages; one made with other pages (by an earlier
-    /// version) opens as it is and keeps them.
+    /// A database written by an earlier version, whose dedup index was a table keyed by
+    /// id, opens with every id still found, takes new commits, and the old table is gone.
     #[test]
-    fn new_databases_get_small_pages_and_old_ones_keep_theirs() {
+    fn an_earlier_versions_index_is_moved_over() {
         let dir = tempfile::tempdir().unwrap();
-        let new = dir.path().join("new.sqlite");
-        drop(SqliteState::open(&new).unwrap());
-        assert_eq!(page_size(&new), 1024);
-
-        let old = dir.path().join("old.sqlite");
-        let conn = Connection::open(&old).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        conn.execute_batch(SCHEMA).unwrap();
-        drop(conn);
-        assert_eq!(page_size(&old), 4096);
-        let state = SqliteState::open(&old).unwrap();
-        assert_eq!(state.head().unwrap(), None);
+        let path = dir.path().join("state.sqlite");
+        let old_ids: Vec<Digest> = (0..300u32).map(|i| Digest::of(&i.to_be_bytes())).collect();
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE statements (id BLOB PRIMARY KEY, idx INTEGER NOT NULL UNIQUE) \
+                 WITHOUT ROWID",
+            )
+            .unwrap();
+            for (i, id) in old_ids.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO statements (id, idx) VALUES (?1, ?2)",
+                    params![id.0.as_bytes().as_slice(), i as i64],
+                )
+                .unwrap();
+            }
+            let h = head(300);
+            conn.execute(
+                "INSERT INTO head (one, size, root, checkpoint) VALUES (1, ?1, ?2, ?3)",
+                params![300, h.root.as_bytes().as_slice(), h.checkpoint],
+            )
+            .unwrap();
+        }
+        let state = SqliteState::open(&path).unwrap();
+        assert_eq!(state.head().unwrap(), Some(head(300)));
+        for (i, id) in old_ids.iter().enumerate() {
+            assert_eq!(state.index_of(id).unwrap(), Some(i as u64));
+        }
+        let new = Digest::of(b"new");
+        state.commit(300, &head(301), &[(new, 300)]).unwrap();
         drop(state);
-        assert_eq!(page_size(&old), 4096);
+
+        let again = SqliteState::open(&path).unwrap();
+        assert_eq!(again.index_of(&new).unwrap(), Some(300));
+        assert_eq!(again.index_of(&old_ids[299]).unwrap(), Some(299));
+        assert_eq!(again.index_of(&Digest::of(b"never")).unwrap(), None);
+        let conn = Connection::open(&path).unwrap();
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'statements'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0);
+    }
+
+    /// A row whose length is not a whole number of records is reported, not misread.
+    #[test]
+    fn a_torn_row_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        drop(SqliteState::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO id_batches (first, ids) VALUES (0, ?1)",
+            [vec![0u8; 41]],
+        )
+        .unwrap();
+        drop(conn);
+        assert!(matches!(
+            SqliteState::open(&path),
+            Err(StoreError::Corrupt(m)) if m.contains("41 bytes")
+        ));
     }
 }
