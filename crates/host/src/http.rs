@@ -46,8 +46,8 @@ pub struct App {
     state: Arc<dyn StateStore>,
     limits: Limits,
     rate: RateLimiter,
-    /// Gathers small requests' signatures into batches (`None` if its thread could not
-    /// start: they are then checked where they arrive).
+    /// Parses submissions and checks their signatures in batches across requests (`None`
+    /// if its threads could not start: they are then checked where they arrive).
     signatures: Option<signatures::SignatureQueue>,
     /// The client that forwards submissions to the leader while this host follows.
     forwarder: reqwest::Client,
@@ -75,8 +75,12 @@ impl App {
             .timeout(forward::FORWARD_TIMEOUT)
             .build()
             .unwrap_or_default();
-        let signatures = signatures::SignatureQueue::start()
-            .map_err(|e| tracing::warn!(error = %e, "no signature thread; checking inline"))
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let parse_with = shared.clone();
+        let parse: Arc<signatures::Parse> =
+            Arc::new(move |items| submit::parse_all(&parse_with, items));
+        let signatures = signatures::SignatureQueue::start(threads, parse)
+            .map_err(|e| tracing::warn!(error = %e, "no signature threads; checking inline"))
             .ok();
         App {
             submit,

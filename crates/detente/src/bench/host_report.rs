@@ -30,8 +30,8 @@ pub(super) fn cpu_by_role() -> BTreeMap<&'static str, f64> {
         };
         let role = match comm.trim() {
             "sequencer" => "host sequencer",
-            "signatures" => "host signature thread (small requests)",
-            c if c.starts_with("tokio") => "host runtime (HTTP, parsing, signatures)",
+            "signatures" => "host signature threads (parsing, signatures)",
+            c if c.starts_with("tokio") => "host runtime (HTTP, proofs, answers)",
             c if c.starts_with("bench-client") => "clients",
             _ => "other",
         };

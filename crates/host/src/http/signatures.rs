@@ -1,91 +1,114 @@
-//! Signature checks for small requests, gathered across requests into batches.
+//! Parsing and signature checks of submitted statements, on a few long-lived threads that
+//! gather requests into batches.
 //!
 //! A request of one statement has one signature: checked alone it costs a full
 //! double-base scalar multiplication, while the statements' rule checks 64 together for
-//! about a third of that each ([`statement::signature::verify_each`]). So small requests
-//! hand their statements to one thread, which takes whatever has queued, waits at most
-//! [`GATHER`] for more (up to [`statement::signature::CHUNK`]), checks them together and
-//! answers each. The verdicts are exactly those of checking each alone: a chunk that
-//! fails is checked one by one.
+//! about a third of that each ([`statement::signature::verify_each`]). So requests go to
+//! these threads, one per core, which take whatever has queued, wait at most [`GATHER`]
+//! for more (up to [`CHUNK`] statements), check them together and answer each request.
+//! The verdicts are exactly those of checking each alone: a chunk that fails is checked
+//! one by one.
+//!
+//! Why not the runtime's blocking pool: a batch check allocates about 200 KB of lookup
+//! tables, and spread over the pool's many short-lived threads that memory was returned
+//! to the system and faulted in again (zeroed by the kernel) batch after batch, about a
+//! tenth of all CPU in the batched benchmark. A few long-lived threads keep reusing it.
 //!
 //! Waiting costs a lone statement at most [`GATHER`], a small part of the time the
 //! sequencer then takes to make it durable (an fsync or more).
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ed25519_dalek::VerifyingKey;
-use statement::Signed;
+use serde_json::Value;
 use statement::signature::{CHUNK, keep_verified};
 use tokio::sync::oneshot;
 
-/// How long the thread waits for more statements after the first of a batch.
+use super::submit::Prepared;
+
+/// How long a thread waits for more statements after the first request of a batch.
 pub(crate) const GATHER: Duration = Duration::from_micros(500);
 
-/// A statement and its author's current key, and where its verdict goes: the key again
-/// if the signature verifies under it, `None` if not.
-type Check = (
-    Signed,
-    VerifyingKey,
-    oneshot::Sender<(Signed, Option<VerifyingKey>)>,
-);
+/// Parses one request's statements, each with its author's current key if any.
+pub(crate) type Parse = dyn Fn(Vec<Value>) -> Vec<Prepared> + Send + Sync;
 
-/// The queue to the signature thread; the thread stops when the queue is dropped.
+/// One request's statements and where their verdicts go.
+type Job = (Vec<Value>, oneshot::Sender<Vec<Prepared>>);
+
+/// The queue to the threads; they stop when it is dropped.
 pub(crate) struct SignatureQueue {
-    tx: Sender<Check>,
+    tx: Sender<Job>,
 }
 
 impl SignatureQueue {
-    /// Starts the thread, named `signatures`.
-    pub(crate) fn start() -> std::io::Result<SignatureQueue> {
+    /// Starts `threads` threads named `signatures`, parsing with `parse`.
+    pub(crate) fn start(threads: usize, parse: Arc<Parse>) -> std::io::Result<SignatureQueue> {
         let (tx, rx) = channel();
-        std::thread::Builder::new()
-            .name("signatures".into())
-            .spawn(move || run(&rx))?;
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..threads.max(1) {
+            let (rx, parse) = (rx.clone(), parse.clone());
+            std::thread::Builder::new()
+                .name("signatures".into())
+                .spawn(move || run(&rx, parse.as_ref()))?;
+        }
         Ok(SignatureQueue { tx })
     }
 
-    /// Checks `signed`'s signature under `key`; gives back the statement with `Some(key)`
-    /// if it verifies and with `None` if it does not. `None` for the whole answer only if
-    /// the thread is gone (it panicked).
-    pub(crate) async fn check(
-        &self,
-        signed: Signed,
-        key: VerifyingKey,
-    ) -> Option<(Signed, Option<VerifyingKey>)> {
-        let (reply, verdict) = oneshot::channel();
-        self.tx.send((signed, key, reply)).ok()?;
-        verdict.await.ok()
+    /// Parses `items` and checks each signature under its author's current key: the key
+    /// is kept with a statement that verifies and dropped (`None`) from one that does
+    /// not. `None` for the whole answer only if the threads are gone (they panicked).
+    pub(crate) async fn check(&self, items: Vec<Value>) -> Option<Vec<Prepared>> {
+        let (reply, verdicts) = oneshot::channel();
+        self.tx.send((items, reply)).ok()?;
+        verdicts.await.ok()
     }
 }
 
 /// Takes batches off the queue until every sender is gone.
-fn run(rx: &Receiver<Check>) {
-    while let Ok(first) = rx.recv() {
-        let deadline = Instant::now() + GATHER;
-        let mut batch = vec![first];
-        while batch.len() < CHUNK {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(check) => batch.push(check),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
-            }
-        }
-        answer(batch);
+fn run(rx: &Mutex<Receiver<Job>>, parse: &Parse) {
+    while let Some(jobs) = gather(rx) {
+        answer(jobs, parse);
     }
 }
 
-/// Checks a batch together and sends each statement back with its verdict.
-fn answer(batch: Vec<Check>) {
-    let (mut items, replies): (Vec<Result<_, ()>>, Vec<_>) = batch
-        .into_iter()
-        .map(|(signed, key, reply)| (Ok((signed, Some(key))), reply))
-        .unzip();
-    keep_verified(&mut items);
-    for (item, reply) in items.into_iter().zip(replies) {
-        if let Ok(verdict) = item {
-            let _ = reply.send(verdict);
+/// The next requests to check together: the first to arrive, then whatever follows
+/// within [`GATHER`] until they hold [`CHUNK`] statements. `None` once the queue is gone.
+fn gather(rx: &Mutex<Receiver<Job>>) -> Option<Vec<Job>> {
+    // A thread that panicked holding the lock left the receiver as it was.
+    let rx = rx.lock().unwrap_or_else(PoisonError::into_inner);
+    let first = rx.recv().ok()?;
+    let deadline = Instant::now() + GATHER;
+    let mut statements = first.0.len();
+    let mut jobs = vec![first];
+    while statements < CHUNK {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(job) => {
+                statements += job.0.len();
+                jobs.push(job);
+            }
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
         }
+    }
+    Some(jobs)
+}
+
+/// Parses and checks the requests' statements together, and answers each request.
+fn answer(jobs: Vec<Job>, parse: &Parse) {
+    let mut lengths = Vec::with_capacity(jobs.len());
+    let mut replies = Vec::with_capacity(jobs.len());
+    let mut all = Vec::new();
+    for (items, reply) in jobs {
+        let parsed = parse(items);
+        lengths.push(parsed.len());
+        replies.push(reply);
+        all.extend(parsed);
+    }
+    keep_verified(&mut all);
+    let mut all = all.into_iter();
+    for (n, reply) in lengths.into_iter().zip(replies) {
+        let _ = reply.send(all.by_ref().take(n).collect());
     }
 }
 
@@ -94,38 +117,60 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::http::ApiError;
     use ed25519_dalek::SigningKey;
     use statement::build::{Author, Draft};
-    use statement::{MemberId, Timestamp};
+    use statement::{MemberId, Signed, Timestamp};
 
-    /// Many statements checked at once, some with a key that did not sign them: each gets
-    /// its own verdict, whatever batch it fell into.
+    /// Requests of one to five statements checked at once, some statements signed with a
+    /// key that is not the one the parser hands out: each request gets its own statements
+    /// back in order, each with its own verdict, whatever batch it fell into.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_statement_gets_its_own_verdict() {
-        let queue = std::sync::Arc::new(SignatureQueue::start().unwrap());
         let key = SigningKey::from_bytes(&[7; 32]);
-        let mut author = Author::new("g", MemberId::new("a.example").unwrap(), key.clone());
-        let other = SigningKey::from_bytes(&[8; 32]).verifying_key();
+        let impostor = SigningKey::from_bytes(&[8; 32]);
+        let current = key.verifying_key();
+        let parse: Arc<Parse> = Arc::new(move |items: Vec<Value>| {
+            items
+                .into_iter()
+                .map(|v| {
+                    Signed::from_value(v)
+                        .map(|s| (s, Some(current)))
+                        .map_err(|e| ApiError::BadRequest(e.to_string()))
+                })
+                .collect()
+        });
+        let queue = Arc::new(SignatureQueue::start(2, parse).unwrap());
+        let member = MemberId::new("a.example").unwrap();
+        let mut author = Author::new("g", member.clone(), key);
+        let mut forger = Author::new("g", member, impostor);
         let time = Timestamp::from_unix_saturating(1_800_000_000);
         let mut tasks = Vec::new();
-        for seq in 1..=300u64 {
+        for request in 0..120u64 {
+            let mut items = Vec::new();
+            let mut expected = Vec::new();
+            for i in 0..(request % 5 + 1) {
+                let forged = (request + i) % 7 == 3;
+                let signer = if forged { &mut forger } else { &mut author };
+                let s = signer.sign(Draft::message("hello"), &time).unwrap();
+                expected.push((s.id(), !forged));
+                items.push(s.to_value());
+            }
             let queue = queue.clone();
-            let s = author.sign(Draft::message("hello"), &time).unwrap();
-            assert_eq!(s.statement().seq, seq);
-            let key = if seq % 7 == 3 {
-                other
-            } else {
-                key.verifying_key()
-            };
             tasks.push(tokio::spawn(async move {
-                let (back, verdict) = queue.check(s, key).await.unwrap();
-                (seq, back.statement().seq, verdict.is_some())
+                (expected, queue.check(items).await.unwrap())
             }));
         }
         for task in tasks {
-            let (seq, back, verified) = task.await.unwrap();
-            assert_eq!(back, seq, "a verdict came back with another statement");
-            assert_eq!(verified, seq % 7 != 3, "statement {seq}");
+            let (expected, got) = task.await.unwrap();
+            let got: Vec<_> = got
+                .into_iter()
+                .map(|p| {
+                    let (s, key) = p.unwrap();
+                    (s.id(), key.is_some())
+                })
+                .collect();
+            assert_eq!(got, expected);
         }
     }
 }

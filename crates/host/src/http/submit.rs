@@ -2,9 +2,8 @@
 //!
 //! The body is one signed statement or a JSON array of them, parsed as strict I-JSON
 //! (duplicate keys, lone surrogates and deep nesting refused) and canonicalised. Signatures
-//! are verified here, in parallel with the sequencer, against the author's current key: a
-//! batch's on the blocking pool, a single statement's together with other requests'
-//! ([`super::signatures`]); the sequencer then applies the group's rules in log order and
+//! are verified here, in parallel with the sequencer, against the author's current key,
+//! together with other requests' ([`super::signatures`]); the sequencer then applies the group's rules in log order and
 //! skips the signature check if the key is still current. Each statement is answered only
 //! once it is durable in the log and covered by a published checkpoint.
 
@@ -26,7 +25,7 @@ use tokio::sync::oneshot;
 use super::errors::{rejection_body, rejection_status};
 use super::forward::{forward, leader_for};
 use super::{ApiError, App};
-use crate::{Outcome, Receipt, Refusal, Role, Submission};
+use crate::{Outcome, Receipt, Refusal, Role, Shared, Submission};
 
 /// A receipt as the API answers it: `{ checkpoint, duplicate?, id, inclusion_proof, index }`
 /// (the keys sorted, as a JSON object map writes them), with `status` inside a batch's
@@ -194,7 +193,7 @@ async fn admit(
             app.limits.max_statements_per_request
         )));
     }
-    let prepared = prepare(app.clone(), items).await?;
+    let prepared = prepare(&app, items).await?;
     let outcomes = sequence(&app, prepared).await;
     if !batch {
         let single = outcomes
@@ -206,59 +205,37 @@ async fn admit(
     Ok(batch_answer(&outcomes))
 }
 
-type Prepared = Result<(Signed, Option<ed25519_dalek::VerifyingKey>), ApiError>;
+/// A statement parsed, with its author's current key if its signature verified under it.
+pub(crate) type Prepared = Result<(Signed, Option<ed25519_dalek::VerifyingKey>), ApiError>;
 
-/// Requests of at most this many statements have them checked together with other
-/// requests' ([`super::signatures`]); bigger ones are batches of their own.
-const GATHER_UP_TO: usize = 2;
-
-/// Parses every statement and verifies its signature with its author's current key:
-/// together with other small requests' statements for a request of at most
-/// [`GATHER_UP_TO`], on the blocking pool for a bigger one, so that it does not stall the
-/// worker's other connections.
-async fn prepare(app: Arc<App>, items: Vec<Value>) -> Result<Vec<Prepared>, ApiError> {
-    if items.len() > GATHER_UP_TO {
-        return tokio::task::spawn_blocking(move || verify_all(parse_all(&app, items)))
-            .await
-            .map_err(|e| ApiError::Internal(format!("verification task: {e}")));
-    }
-    let parsed = parse_all(&app, items);
+/// Parses every statement and verifies its signature with its author's current key, on
+/// the signature threads ([`super::signatures`]), or here if they could not start.
+async fn prepare(app: &App, items: Vec<Value>) -> Result<Vec<Prepared>, ApiError> {
     let Some(queue) = app.signatures.as_ref() else {
-        return Ok(verify_all(parsed));
+        let mut prepared = parse_all(&app.shared, items);
+        statement::signature::keep_verified(&mut prepared);
+        return Ok(prepared);
     };
-    let mut prepared = Vec::with_capacity(parsed.len());
-    for p in parsed {
-        prepared.push(match p {
-            // If the thread is gone the statement is lost with it: refuse it as unavailable.
-            Ok((signed, Some(key))) => queue.check(signed, key).await.ok_or(ApiError::Unavailable),
-            other => other,
-        });
-    }
-    Ok(prepared)
+    queue
+        .check(items)
+        .await
+        .ok_or_else(|| ApiError::Internal("the signature threads stopped".into()))
 }
 
 /// Parses `items`, each with its author's current key if the author is an active member.
-fn parse_all(app: &App, items: Vec<Value>) -> Vec<Prepared> {
+pub(super) fn parse_all(shared: &Shared, items: Vec<Value>) -> Vec<Prepared> {
     items
         .into_iter()
         .map(|v| {
             let signed = Signed::from_value(v)
                 .map_err(|e| ApiError::Rejected(statement::Rejection::Malformed(e)))?;
-            let key = app
-                .shared
+            let key = shared
                 .member(&signed.statement().author)
                 .filter(|m| m.active)
                 .map(|m| m.key);
             Ok((signed, key))
         })
         .collect()
-}
-
-/// Verifies parsed statements on the calling thread, in batches
-/// ([`statement::signature::keep_verified`]).
-fn verify_all(mut prepared: Vec<Prepared>) -> Vec<Prepared> {
-    statement::signature::keep_verified(&mut prepared);
-    prepared
 }
 
 /// Rate-limits, hands the statements to the sequencer in order and waits for every
