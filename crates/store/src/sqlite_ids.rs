@@ -72,7 +72,7 @@ impl IdIndex {
             for (id, index) in decode(ids)? {
                 self.map.insert(id, index);
             }
-            self.next = first + 1;
+            self.next = first.saturating_add(1);
         }
         Ok(())
     }

@@ -3,9 +3,10 @@
 //! The body is one signed statement or a JSON array of them, parsed as strict I-JSON
 //! (duplicate keys, lone surrogates and deep nesting refused) and canonicalised. Signatures
 //! are verified here, in parallel with the sequencer, against the author's current key,
-//! together with other requests' ([`super::signatures`]); the sequencer then applies the group's rules in log order and
-//! skips the signature check if the key is still current. Each statement is answered only
-//! once it is durable in the log and covered by a published checkpoint.
+//! together with other requests' ([`super::signatures`]); the sequencer then applies the
+//! group's rules in log order and skips the signature check if the key is still current.
+//! Each statement is answered only once it is durable in the log and covered by a
+//! published checkpoint.
 
 use std::sync::Arc;
 use std::time::Instant;
