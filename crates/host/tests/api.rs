@@ -138,6 +138,38 @@ async fn admission_receipts_and_retries() {
         metrics.contains("detente_refused_total{reason=\"seq_gap\"} 1"),
         "{metrics}"
     );
+
+    // A request bigger than one signature batch (checked on the blocking pool, not the
+    // signature threads): every statement in order, and the forged last one refused.
+    let mut bulk: Vec<Signed> = (0..70)
+        .map(|i| message(&mut g, 1, &format!("bulk {i}")))
+        .collect();
+    let last = bulk.pop().unwrap();
+    let impostor = statement::build::Author::new(
+        common::ORIGIN,
+        common::id("cert-b"),
+        ed25519_dalek::SigningKey::from_bytes(&[98; 32]),
+    );
+    let (seq, prev) = (last.statement().seq, last.statement().prev);
+    bulk.push(
+        impostor
+            .sign_at(Draft::message("bulk forged"), &now(), seq, prev)
+            .unwrap(),
+    );
+    let (status, body) = c.post_batch(&bulk).await;
+    assert_eq!(status, StatusCode::OK);
+    let r = body["results"].as_array().unwrap();
+    for (i, result) in r[..69].iter().enumerate() {
+        assert_eq!(
+            (result["status"].as_u64(), result["index"].as_u64()),
+            (Some(200), Some(4 + i as u64)),
+            "{result}"
+        );
+    }
+    assert_eq!(
+        (r[69]["status"].as_u64(), r[69]["error"].as_str()),
+        (Some(403), Some("bad_signature"))
+    );
     host.stop().await;
 }
 

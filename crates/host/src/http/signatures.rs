@@ -13,6 +13,9 @@
 //! tables, and spread over the pool's many short-lived threads that memory was returned
 //! to the system and faulted in again (zeroed by the kernel) batch after batch, about a
 //! tenth of all CPU in the batched benchmark. A few long-lived threads keep reusing it.
+//! Requests of more than [`CHUNK`] statements still go to the blocking pool (see
+//! `submit::prepare`), so that one member's large request, whose bad signatures may
+//! have to be checked one by one, never holds these threads for longer than one batch.
 //!
 //! Waiting costs a lone statement at most [`GATHER`], a small part of the time the
 //! sequencer then takes to make it durable (an fsync or more).

@@ -209,13 +209,22 @@ async fn admit(
 /// A statement parsed, with its author's current key if its signature verified under it.
 pub(crate) type Prepared = Result<(Signed, Option<ed25519_dalek::VerifyingKey>), ApiError>;
 
-/// Parses every statement and verifies its signature with its author's current key, on
-/// the signature threads ([`super::signatures`]), or here if they could not start.
-async fn prepare(app: &App, items: Vec<Value>) -> Result<Vec<Prepared>, ApiError> {
-    let Some(queue) = app.signatures.as_ref() else {
-        let mut prepared = parse_all(&app.shared, items);
-        statement::signature::keep_verified(&mut prepared);
-        return Ok(prepared);
+/// Parses every statement and verifies its signature with its author's current key: on
+/// the signature threads ([`super::signatures`]) for a request of at most
+/// [`statement::signature::CHUNK`] statements, so that none holds a thread there for
+/// longer than one batch; on the blocking pool for a bigger one (or if the threads could
+/// not start).
+async fn prepare(app: &Arc<App>, items: Vec<Value>) -> Result<Vec<Prepared>, ApiError> {
+    let queue = app.signatures.as_ref();
+    let Some(queue) = queue.filter(|_| items.len() <= statement::signature::CHUNK) else {
+        let app = app.clone();
+        return tokio::task::spawn_blocking(move || {
+            let mut prepared = parse_all(&app.shared, items);
+            statement::signature::keep_verified(&mut prepared);
+            prepared
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("verification task: {e}")));
     };
     queue
         .check(items)
