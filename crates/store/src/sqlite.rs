@@ -133,7 +133,11 @@ impl StateStore for SqliteState {
                 found,
             });
         }
-        sqlite_ids::append(&tx, sql_index(expected_size)?, ids)?;
+        let first = sql_index(expected_size)?;
+        let mut index = self.lock_ids();
+        // The write lock is held: no other process can add a row before this one commits.
+        index.catch_up(&tx)?;
+        sqlite_ids::append(&tx, first, ids)?;
         tx.execute(
             "INSERT INTO head (one, size, root, checkpoint) VALUES (1, ?1, ?2, ?3)
              ON CONFLICT (one) DO UPDATE SET size = ?1, root = ?2, checkpoint = ?3",
@@ -144,8 +148,7 @@ impl StateStore for SqliteState {
             ],
         )?;
         tx.commit()?;
-        // Committed: if reading the row back fails, the next lookup that misses reads it.
-        let _ = self.lock_ids().catch_up(&conn);
+        index.committed(first, ids);
         Ok(())
     }
 
