@@ -17,7 +17,8 @@
 //! one core (`verify_strict` over each statement's signed bytes): checking signatures is
 //! the work the host cannot skip, so the ratio to it says how much the server adds. Where
 //! the time goes is shown from the kernel's per-thread CPU accounting (host runtime,
-//! signature threads, sequencer, clients) and from the host's own metrics (batches, sequencing time).
+//! signature threads, sequencer, clients) and from the host's own metrics (batches,
+//! sequencing time).
 //!
 //! With `--state postgres://… [--tiles s3://…]` the same measurement runs a second time,
 //! in the same process, on the scale-out backend, so the two rows compare directly.

@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 use super::submit::Prepared;
 
 /// How long a thread waits for more statements after the first request of a batch.
-pub(crate) const GATHER: Duration = Duration::from_micros(500);
+const GATHER: Duration = Duration::from_micros(500);
 
 /// Parses one request's statements, each with its author's current key if any.
 pub(crate) type Parse = dyn Fn(Vec<Value>) -> Vec<Prepared> + Send + Sync;
