@@ -68,7 +68,7 @@ impl Sequencer {
         if gained || publish {
             self.tiles.publish_checkpoint(&bytes)?;
             let text = Arc::new(String::from_utf8_lossy(&bytes).into_owned());
-            self.shared.publish(&self.group, cp.size(), text);
+            self.shared.publish(&self.fold, cp.size(), text);
         }
         self.head_witnessed = witnessed;
         Ok(())

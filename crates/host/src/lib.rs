@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 mod cosigning;
 mod failover;
+pub mod fold;
 pub mod http;
 pub mod keys;
 pub mod lease;
@@ -29,8 +30,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use ed25519_dalek::VerifyingKey;
-use statement::{Group, MemberId, Signed, StatementId};
+use statement::{MemberId, Signed, StatementId};
 use store::{StoreError, TileStore};
+
+use crate::fold::Fold;
 
 pub use config::{BatchConfig, HostConfig, Limits, StateUrl};
 pub use lease::Role;
@@ -102,8 +105,8 @@ pub struct Shared {
 
 impl Shared {
     /// Replaces the membership snapshot with the group's.
-    pub fn refresh_members(&self, group: &Group) {
-        let view = group
+    pub fn refresh_members(&self, fold: &Fold) {
+        let view = fold
             .members()
             .iter()
             .map(|(id, m)| {
@@ -123,8 +126,8 @@ impl Shared {
     }
 
     /// Records a newly published checkpoint (and the members' chains at that point).
-    pub fn publish(&self, group: &Group, size: u64, checkpoint: Arc<String>) {
-        self.refresh_members(group);
+    pub fn publish(&self, fold: &Fold, size: u64, checkpoint: Arc<String>) {
+        self.refresh_members(fold);
         *self
             .published
             .write()

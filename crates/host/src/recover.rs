@@ -10,13 +10,14 @@
 
 use std::sync::Arc;
 
+use statement::Signed;
 use statement::group::SignatureCheck;
-use statement::{Group, Signed};
 use store::{Head, Lease, StateStore, TileStore};
 use tlog::checkpoint::{Checkpoint, Origin};
 use tlog::note::{Signer, VerifierSet};
 use tlog::tile::{TileEdge, bundles_for_size, parse_bundle};
 
+use crate::fold::Fold;
 use crate::lease::{Role, Tenure};
 use crate::sequencer::Sequencer;
 use crate::tiles::TileCache;
@@ -53,7 +54,7 @@ impl Sequencer {
         let origin =
             Origin::new(o.signer.name().as_ref()).map_err(|e| HostError::Config(e.to_string()))?;
         let mut s = Sequencer {
-            group: Group::new(),
+            fold: Fold::new(),
             edge: TileEdge::new(),
             bundle: Vec::new(),
             head: None,
@@ -110,7 +111,7 @@ impl Sequencer {
             }
             (true, _) => self.check_genesis()?,
         }
-        self.shared.refresh_members(&self.group);
+        self.shared.refresh_members(&self.fold);
         self.start_witnesses();
         self.shared.set_role(Role::Leader);
         self.rewitness();
@@ -136,7 +137,7 @@ impl Sequencer {
     /// Sets up the group's witnesses once its genesis is known.
     pub(crate) fn start_witnesses(&mut self) {
         if self.witnesses.is_none()
-            && let Some(g) = self.group.genesis()
+            && let Some(g) = self.fold.genesis()
         {
             self.witnesses = Some(Witnesses::new(&g.rules.witnesses, self.runtime.clone()));
         }
@@ -144,13 +145,13 @@ impl Sequencer {
 
     /// Discards the in-memory state and rebuilds it from the stores.
     pub(crate) fn reload(&mut self) -> Result<(), HostError> {
-        self.group = Group::new();
+        self.fold = Fold::new();
         self.cache.clear();
         self.edge = TileEdge::new();
         self.bundle.clear();
         self.head = None;
         self.rebuild()?;
-        self.shared.refresh_members(&self.group);
+        self.shared.refresh_members(&self.fold);
         Ok(())
     }
 
@@ -229,7 +230,7 @@ impl Sequencer {
     /// Makes `head` the sequencer's head and what the HTTP handlers see.
     fn adopt(&mut self, head: Head) {
         let note = Arc::new(String::from_utf8_lossy(&head.checkpoint).into_owned());
-        self.shared.publish(&self.group, head.size, note);
+        self.shared.publish(&self.fold, head.size, note);
         self.shared.metrics.set_tree_size(head.size);
         self.head = Some(head);
     }
@@ -254,7 +255,7 @@ impl Sequencer {
                 }
                 let signed = Signed::from_leaf(entry)
                     .map_err(|e| HostError::Corrupt(format!("entry {index}: {e}")))?;
-                self.group
+                self.fold
                     .apply_with(&signed, SignatureCheck::Trusted)
                     .map_err(|r| {
                         HostError::Corrupt(format!("entry {index} breaks the group's rules: {r}"))

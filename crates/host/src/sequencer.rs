@@ -31,13 +31,14 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
 use statement::group::{Effect, SignatureCheck};
-use statement::{Group, Rejection, Signed, StatementId};
+use statement::{Rejection, Signed, StatementId};
 use store::{Head, StateStore, TileStore};
 use tlog::checkpoint::{Checkpoint, Origin};
 use tlog::note::Signer;
 use tlog::tile::{TILE_WIDTH, TileEdge, encode_bundle};
 use tokio::sync::oneshot;
 
+use crate::fold::Fold;
 use crate::lease::Tenure;
 use crate::tiles::{BatchProver, OwnTiles, TileCache};
 use crate::witnesses::Witnesses;
@@ -85,7 +86,7 @@ pub enum Refusal {
 
 /// The sequencer's state; see the module documentation.
 pub struct Sequencer {
-    pub(crate) group: Group,
+    pub(crate) fold: Fold,
     pub(crate) edge: TileEdge,
     /// Entries of the current partial entry bundle (fewer than 256).
     pub(crate) bundle: Vec<Vec<u8>>,
@@ -237,7 +238,7 @@ impl Sequencer {
             .verified_with
             .as_ref()
             .map_or(SignatureCheck::Verify, SignatureCheck::VerifiedWith);
-        match self.group.apply_with(&sub.signed, sig) {
+        match self.fold.apply_with(&sub.signed, sig) {
             Ok(applied) => {
                 self.shared.metrics.admitted();
                 if applied.effects.iter().any(|e| {
@@ -246,7 +247,7 @@ impl Sequencer {
                         Effect::MemberAdded(_) | Effect::MemberRemoved(_) | Effect::KeysRotated(_)
                     )
                 }) {
-                    self.shared.refresh_members(&self.group);
+                    self.shared.refresh_members(&self.fold);
                 }
                 batch.entries.push((sub.signed, sub.reply));
             }
@@ -445,6 +446,9 @@ type Pending = (u64, StatementId, bool, oneshot::Sender<Outcome>);
 
 /// Sends each of `pending` its receipt in `prover`'s tree (made once for all of them).
 fn answer(prover: &HeadProver<'_>, pending: Vec<Pending>) {
+    prover
+        .tree
+        .prefetch(pending.iter().map(|(index, ..)| *index));
     for (index, id, duplicate, reply) in pending {
         let receipt = Sequencer::receipt(prover, index, id, duplicate);
         let _ = reply.send(receipt.ok_or(Refusal::Unavailable));

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use store::{StoreError, TileStore};
 use tlog::Hash;
 use tlog::merkle::NodeId;
-use tlog::proof::{HashReader, ProofError, prove_consistency, prove_inclusion};
+use tlog::proof::{HashReader, ProofError, inclusion_plan, prove_consistency, prove_inclusion};
 use tlog::tile::{Tile, TileHashReader, TileReadError, TileReader};
 
 /// Most tiles kept in memory (8 KiB each at most: 32 MiB).
@@ -142,6 +142,23 @@ impl<'a> BatchProver<'a> {
         BatchProver {
             reader: TileHashReader::new(size, tiles),
             seen: RefCell::default(),
+        }
+    }
+
+    /// Reads every node the inclusion proofs of `indexes` need, in one batch of tile
+    /// reads: each tile is then read and parsed once for the whole batch, not once for
+    /// each leaf whose proof first needs one of its nodes. A failure is left for
+    /// [`BatchProver::inclusion`] to report, leaf by leaf.
+    pub fn prefetch(&self, indexes: impl Iterator<Item = u64>) {
+        let size = self.reader.size();
+        let mut ids: Vec<NodeId> = indexes
+            .filter_map(|i| inclusion_plan(i, size).ok())
+            .flat_map(|plan| plan.ids().to_vec())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if let Err(e) = self.read_hashes(&ids) {
+            tracing::warn!(error = %e, "cannot read a batch's proof nodes at once");
         }
     }
 
