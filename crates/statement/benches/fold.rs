@@ -134,9 +134,13 @@ fn bench(c: &mut Criterion) {
     // Batches of 64 by one author each, as a member's batched request is.
     let mut by_author = claims.clone();
     by_author.sort_by_key(|c| *c.key.as_bytes());
-    group.bench_function("rule_verify_batches_of_64_one_author", |b| {
-        b.iter(|| assert!(by_author.chunks(64).all(signature::verify_batch)))
-    });
+    // The same by one author in chunks of 32 to 256: what the size of the host's chunks
+    // (`signature::CHUNK`) trades.
+    for n in [32, 64, 128, 256] {
+        group.bench_function(format!("rule_verify_batches_of_{n}_one_author"), |b| {
+            b.iter(|| assert!(by_author.chunks(n).all(signature::verify_batch)))
+        });
+    }
     group.bench_function("parse_verify_apply", |b| {
         b.iter(|| {
             let mut g = Group::new();
