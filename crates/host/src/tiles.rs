@@ -184,7 +184,7 @@ fn hash_of(id: NodeId, seen: &mut HashMap<NodeId, Hash>) -> Option<Hash> {
     if let Some(h) = seen.get(&id) {
         return Some(*h);
     }
-    if id.level() % TILE_HEIGHT == 0 {
+    if id.level().is_multiple_of(TILE_HEIGHT) {
         return None;
     }
     let (left, right) = id.children()?;
