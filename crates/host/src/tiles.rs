@@ -152,10 +152,10 @@ impl<'a> BatchProver<'a> {
     /// [`BatchProver::inclusion`] to report, leaf by leaf.
     pub fn prefetch(&self, indexes: impl Iterator<Item = u64>) {
         let size = self.reader.size();
-        let mut ids: Vec<NodeId> = indexes
-            .filter_map(|i| inclusion_plan(i, size).ok())
-            .flat_map(|plan| plan.ids().to_vec())
-            .collect();
+        let mut ids: Vec<NodeId> = Vec::new();
+        for plan in indexes.filter_map(|i| inclusion_plan(i, size).ok()) {
+            ids.extend_from_slice(plan.ids());
+        }
         ids.sort_unstable();
         ids.dedup();
         if let Err(e) = self.read_hashes(&ids) {
