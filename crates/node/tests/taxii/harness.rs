@@ -196,13 +196,18 @@ impl Client {
     }
 
     /// Polls a collection's objects until `n` are there (another node syncs in the
-    /// background), returning them.
+    /// background), returning them. A thread's or a request's collection is unknown (404)
+    /// until the node has synced the statement that opens it; that too is waited out.
     pub async fn wait_objects(&self, collection: &str, query: &str, n: usize) -> Vec<Value> {
         let started = Instant::now();
         loop {
             let a = self
                 .get(&format!("{ROOT}collections/{collection}/objects/{query}"))
                 .await;
+            if a.status == StatusCode::NOT_FOUND && started.elapsed() < Duration::from_secs(30) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
             assert_eq!(a.status, StatusCode::OK, "{}", a.body);
             let got = a.body["objects"].as_array().cloned().unwrap_or_default();
             if got.len() >= n {
